@@ -1,0 +1,121 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const boolean = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+
+const origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'each entry must be an origin such as https://chat.example.com (scheme, host, optional port; no path)');
+
+/** The environment variables the server reads, with defaults; see the README's table. */
+const envSchema = z.object({
+  PORT: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(3000),
+  HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(origin)),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  SECURE_COOKIES: boolean.default(false),
+  TRUST_PROXY: boolean.default(false),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  WEB_DIST: z.string().optional(),
+  MAX_BODY_BYTES: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
+  MAX_WS_FRAME_BYTES: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
+  MAX_BATCH_SIZE: positiveInt(1000).default(50),
+  MAX_SUBSCRIPTIONS: positiveInt(1000).default(10),
+  RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(1200),
+  DEMO: boolean.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Configuration resolved from the environment: what `createServer` takes. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  allowedOrigins: string[];
+  logLevel: Env['LOG_LEVEL'];
+  secureCookies: boolean;
+  trustProxy: boolean;
+  development: boolean;
+  /** The built web app to serve, or null to serve the API only. */
+  webDist: string | null;
+  demo: boolean;
+  limits: {
+    maxBodyBytes: number;
+    maxWsFrameBytes: number;
+    maxBatchSize: number;
+    maxSubscriptions: number;
+    ratePerMinute: number;
+  };
+}
+
+/** A bad environment variable: the message names the variable and says what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable means "not set", so defaults apply.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `${String(issue.path[0] ?? 'environment')}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    logLevel: e.LOG_LEVEL,
+    secureCookies: e.SECURE_COOKIES,
+    trustProxy: e.TRUST_PROXY,
+    development: e.NODE_ENV === 'development',
+    webDist: e.WEB_DIST ? resolve(e.WEB_DIST) : null,
+    demo: e.DEMO,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxWsFrameBytes: e.MAX_WS_FRAME_BYTES,
+      maxBatchSize: e.MAX_BATCH_SIZE,
+      maxSubscriptions: e.MAX_SUBSCRIPTIONS,
+      ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
+  };
+}
