@@ -24,7 +24,11 @@ export interface StartAppOptions {
  * Opens the database (applying migrations), builds every long-lived object and starts the
  * server. main.ts calls this with the environment's config; tests call it with their own.
  */
-export async function startApp(config: Config, logger: Logger, options: StartAppOptions = {}): Promise<App> {
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  options: StartAppOptions = {},
+): Promise<App> {
   mkdirSync(config.dataDir, { recursive: true });
   const databasePath = join(config.dataDir, 'securechat.db');
   const database = createDb(databasePath);

@@ -6,10 +6,7 @@ export type { Logger };
  * Structured JSON logs. Secrets never reach them: the server logs no request bodies or
  * headers, and these paths are censored wherever an object carrying them is logged anyway.
  */
-export function createLogger(
-  level: string,
-  destination?: pino.DestinationStream,
-): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,

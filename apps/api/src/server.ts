@@ -1,4 +1,8 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -40,7 +44,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, logger } = deps;
   const { limits } = config;
 
-  const onError = ({ error, path, ctx }: { error: TRPCError; path?: string | undefined; ctx?: { meta: { requestId: string } } | undefined }) => {
+  const onError = ({
+    error,
+    path,
+    ctx,
+  }: {
+    error: TRPCError;
+    path?: string | undefined;
+    ctx?: { meta: { requestId: string } } | undefined;
+  }) => {
     // Expected failures are answers, not incidents; only unexpected ones are logged, once.
     if (error.code === 'INTERNAL_SERVER_ERROR') {
       logger.error(
@@ -92,7 +104,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     }
     if (url === '/trpc' || url.startsWith('/trpc/') || url.startsWith('/trpc?')) {
       // A state-changing request from a foreign page would carry the user's cookie: refuse it.
-      if (req.method !== 'GET' && req.method !== 'HEAD' && !originAllowed(req, config.allowedOrigins)) {
+      if (
+        req.method !== 'GET' &&
+        req.method !== 'HEAD' &&
+        !originAllowed(req, config.allowedOrigins)
+      ) {
         return json(res, 403, { error: 'Origin not allowed' });
       }
       res.setHeader('Cache-Control', 'no-store');
@@ -146,7 +162,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  logger.info({ event: 'server.listening', port, host: config.host }, `listening on http://${host}:${port}`);
+  logger.info(
+    { event: 'server.listening', port, host: config.host },
+    `listening on http://${host}:${port}`,
+  );
 
   return {
     port,

@@ -65,7 +65,9 @@ describe('cookie sessions', () => {
       body: JSON.stringify({ json: { username: uniqueName(), password: PASSWORD } }),
     });
     expect(response.status).toBe(200);
-    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('securechat_session='))!;
+    const cookie = response.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('securechat_session='))!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).toMatch(/Path=\//);
@@ -83,7 +85,9 @@ describe('credentials', () => {
     const username = uniqueName();
     await client.auth.register(username, PASSWORD);
     const wrong = await caught(nodeClient(server.url).auth.login(username, 'not the password!'));
-    const unknown = await caught(nodeClient(server.url).auth.login(uniqueName(), 'not the password!'));
+    const unknown = await caught(
+      nodeClient(server.url).auth.login(uniqueName(), 'not the password!'),
+    );
     expect(apiErrorCode(wrong)).toBe('UNAUTHORIZED');
     expect(apiErrorCode(unknown)).toBe('UNAUTHORIZED');
     expect((wrong as Error).message).toBe((unknown as Error).message);
@@ -92,12 +96,12 @@ describe('credentials', () => {
   it('refuses a duplicate username in any letter case with CONFLICT', async () => {
     const username = uniqueName('Dup');
     await nodeClient(server.url).auth.register(username, PASSWORD);
-    expect(await codeOf(nodeClient(server.url).auth.register(username.toUpperCase(), PASSWORD))).toBe(
-      'CONFLICT',
-    );
-    expect(await codeOf(nodeClient(server.url).auth.register(username.toLowerCase(), PASSWORD))).toBe(
-      'CONFLICT',
-    );
+    expect(
+      await codeOf(nodeClient(server.url).auth.register(username.toUpperCase(), PASSWORD)),
+    ).toBe('CONFLICT');
+    expect(
+      await codeOf(nodeClient(server.url).auth.register(username.toLowerCase(), PASSWORD)),
+    ).toBe('CONFLICT');
   });
 
   it('refuses a short password with BAD_REQUEST naming the password field', async () => {
@@ -125,13 +129,23 @@ describe('credentials', () => {
     const second = nodeClient(server.url);
     await second.auth.login(username, PASSWORD);
 
-    const wrong = await caught(first.api.auth.changePassword.mutate({ current: 'nope nope nope', next: 'a whole new secret 42' }));
+    const wrong = await caught(
+      first.api.auth.changePassword.mutate({
+        current: 'nope nope nope',
+        next: 'a whole new secret 42',
+      }),
+    );
     expect(fieldErrors(wrong).current).toBeDefined();
 
-    await first.api.auth.changePassword.mutate({ current: PASSWORD, next: 'a whole new secret 42' });
+    await first.api.auth.changePassword.mutate({
+      current: PASSWORD,
+      next: 'a whole new secret 42',
+    });
     expect(await codeOf(second.api.auth.sessions.list.query())).toBe('UNAUTHORIZED');
     expect(await first.api.auth.me.query()).not.toBeNull();
-    expect(await codeOf(nodeClient(server.url).auth.login(username, PASSWORD))).toBe('UNAUTHORIZED');
+    expect(await codeOf(nodeClient(server.url).auth.login(username, PASSWORD))).toBe(
+      'UNAUTHORIZED',
+    );
     await nodeClient(server.url).auth.login(username, 'a whole new secret 42');
   });
 });
@@ -164,13 +178,15 @@ describe('bearer tokens', () => {
     again.ws.close();
   });
 
-  it('does not let one user revoke another user\'s session', async () => {
+  it("does not let one user revoke another user's session", async () => {
     const alice = nodeClient(server.url);
     await alice.auth.register(uniqueName('alice'), PASSWORD);
     const bob = nodeClient(server.url);
     await bob.auth.register(uniqueName('bob'), PASSWORD);
     const bobSession = (await bob.api.auth.sessions.list.query())[0]!;
-    expect(await codeOf(alice.api.auth.sessions.revoke.mutate({ id: bobSession.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(alice.api.auth.sessions.revoke.mutate({ id: bobSession.id }))).toBe(
+      'NOT_FOUND',
+    );
     expect(await bob.api.auth.me.query()).not.toBeNull();
     const aliceSees = await alice.api.auth.sessions.list.query();
     expect(aliceSees.map((s) => s.id)).not.toContain(bobSession.id);
@@ -180,8 +196,14 @@ describe('bearer tokens', () => {
     const anonymous = nodeClient(server.url);
     expect(await codeOf(anonymous.api.auth.logout.mutate())).toBe('UNAUTHORIZED');
     expect(await codeOf(anonymous.api.auth.sessions.list.query())).toBe('UNAUTHORIZED');
-    expect(await codeOf(anonymous.api.auth.sessions.revoke.mutate({ id: 'a'.repeat(64) }))).toBe('UNAUTHORIZED');
-    expect(await codeOf(anonymous.api.auth.changePassword.mutate({ current: 'x', next: 'long enough pass 1' }))).toBe('UNAUTHORIZED');
+    expect(await codeOf(anonymous.api.auth.sessions.revoke.mutate({ id: 'a'.repeat(64) }))).toBe(
+      'UNAUTHORIZED',
+    );
+    expect(
+      await codeOf(
+        anonymous.api.auth.changePassword.mutate({ current: 'x', next: 'long enough pass 1' }),
+      ),
+    ).toBe('UNAUTHORIZED');
     expect(await anonymous.api.auth.me.query()).toBeNull();
     const socket = await openRawSocket(server.url);
     socket.subscribe(1, 'auth.sessions.onChange');
@@ -226,7 +248,9 @@ describe('ending a session closes its sockets', () => {
 
 describe('origin checks', () => {
   it('refuses a WebSocket upgrade from a foreign Origin with 403', async () => {
-    await expect(openRawSocket(server.url, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(openRawSocket(server.url, { origin: 'https://evil.example' })).rejects.toThrow(
+      'HTTP 403',
+    );
     const ok = await openRawSocket(server.url, { origin: server.url });
     ok.ws.close();
   });
@@ -290,7 +314,13 @@ describe('limits', () => {
     );
     expect(response.status).toBe(413);
     const socket = await openRawSocket(server.url);
-    socket.send(Array.from({ length: 51 }, (_, i) => ({ id: i + 1, method: 'query', params: { path: 'auth.me' } })));
+    socket.send(
+      Array.from({ length: 51 }, (_, i) => ({
+        id: i + 1,
+        method: 'query',
+        params: { path: 'auth.me' },
+      })),
+    );
     expect((await socket.next((m) => m.error)).error.json.data.code).toBe('PARSE_ERROR');
     socket.ws.close();
   });
@@ -300,7 +330,8 @@ describe('limits', () => {
     await client.auth.register(uniqueName(), PASSWORD);
     const socket = await openRawSocket(server.url, { token: client.token! });
     for (let id = 1; id <= 10; id++) socket.subscribe(id, 'auth.sessions.onChange');
-    for (let id = 1; id <= 10; id++) await socket.next((m) => m.id === id && m.result?.type === 'started');
+    for (let id = 1; id <= 10; id++)
+      await socket.next((m) => m.id === id && m.result?.type === 'started');
     socket.subscribe(11, 'auth.sessions.onChange');
     const refused = await socket.next((m) => m.id === 11);
     expect(refused.error.json.data.code).toBe('TOO_MANY_REQUESTS');
@@ -342,7 +373,9 @@ describe('limits', () => {
         }
       }
       expect(apiErrorCode(error)).toBe('TOO_MANY_REQUESTS');
-      expect((error as { data: { retryAfterSeconds: number } }).data.retryAfterSeconds).toBeGreaterThan(0);
+      expect(
+        (error as { data: { retryAfterSeconds: number } }).data.retryAfterSeconds,
+      ).toBeGreaterThan(0);
     } finally {
       await limited.close();
     }
@@ -354,7 +387,11 @@ function loginFrom(url: string, localAddress: string, username: string, password
     const body = JSON.stringify({ json: { username, password, bearer: true } });
     const req = request(
       `${url}/trpc/auth.login`,
-      { method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));

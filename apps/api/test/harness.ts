@@ -96,7 +96,11 @@ export function cookieJarFetch(origin?: string): typeof fetch & { cookies: Map<s
 }
 
 /** Resolves when `check` returns true, polling; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs = 2000,
+  what = 'condition',
+): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);

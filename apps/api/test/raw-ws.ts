@@ -19,7 +19,10 @@ export async function openRawSocket(
   const wsUrl = url.replace(/^http/, 'ws') + '/trpc' + (options.token ? '?connectionParams=1' : '');
   const headers: Record<string, string> = {};
   if (options.cookie) headers.cookie = options.cookie;
-  const ws = new WebSocket(wsUrl, { headers, ...(options.origin ? { origin: options.origin } : {}) });
+  const ws = new WebSocket(wsUrl, {
+    headers,
+    ...(options.origin ? { origin: options.origin } : {}),
+  });
   const messages: any[] = [];
   const waiters = new Set<() => void>();
   ws.on('message', (data) => {
@@ -38,7 +41,8 @@ export async function openRawSocket(
   if (options.token) {
     ws.send(JSON.stringify({ method: 'connectionParams', data: { token: options.token } }));
   }
-  const send = (message: unknown) => ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  const send = (message: unknown) =>
+    ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   return {
     ws,
     messages,
@@ -65,7 +69,9 @@ export async function openRawSocket(
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)}`));
+          reject(
+            new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages)}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -26,7 +26,8 @@ export function createClient(options: CreateClientOptions = {}): SecureChatClien
   const transport = createTransport(options);
   // Browsers hold the session in an HttpOnly cookie; everything else needs a bearer token.
   const bearer =
-    options.token !== undefined || typeof (globalThis as { document?: unknown }).document === 'undefined';
+    options.token !== undefined ||
+    typeof (globalThis as { document?: unknown }).document === 'undefined';
 
   return {
     get api() {

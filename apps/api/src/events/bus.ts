@@ -43,7 +43,11 @@ export type EventBus = ReturnType<typeof createEventBus>;
 export function listen<T extends Topic>(
   bus: EventBus,
   topic: T,
-  options: { signal: AbortSignal | undefined; filter?: (payload: EventMap[T]) => boolean; maxQueued?: number },
+  options: {
+    signal: AbortSignal | undefined;
+    filter?: (payload: EventMap[T]) => boolean;
+    maxQueued?: number;
+  },
 ): AsyncIterableIterator<EventMap[T]> {
   const queue: EventMap[T][] = [];
   const maxQueued = options.maxQueued ?? 1000;

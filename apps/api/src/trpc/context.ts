@@ -81,7 +81,11 @@ function baseContext(
 /** Context for an HTTP request: one per request (a batch shares it). */
 export function createHttpContext(
   deps: ServerDeps,
-  opts: { req: IncomingMessage; res: { appendHeader(name: string, value: string): unknown }; info: TRPCRequestInfo },
+  opts: {
+    req: IncomingMessage;
+    res: { appendHeader(name: string, value: string): unknown };
+    info: TRPCRequestInfo;
+  },
 ): Context {
   return {
     ...baseContext(deps, opts.req, 'http', bearerToken(opts.req)),
@@ -99,7 +103,12 @@ export function createWsContext(
   opts: { req: IncomingMessage; res: WebSocket; info: TRPCRequestInfo },
 ): Context {
   const fromParams = opts.info.connectionParams?.token;
-  const base = baseContext(deps, opts.req, 'ws', typeof fromParams === 'string' ? fromParams : null);
+  const base = baseContext(
+    deps,
+    opts.req,
+    'ws',
+    typeof fromParams === 'string' ? fromParams : null,
+  );
   const connection = deps.connections.register(opts.res, base.sessionId);
   return { ...base, setCookie: null, connection };
 }

@@ -5,7 +5,8 @@ import { middleware, toTRPCError } from './init.ts';
 /** Maps a domain error thrown by a handler to its tRPC code (see trpc/init.ts). */
 export const mapDomainErrors = middleware(async function mapDomainErrors({ next }) {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error.cause);
+  if (!result.ok && result.error.cause instanceof DomainError)
+    throw toTRPCError(result.error.cause);
   return result;
 });
 
@@ -32,7 +33,11 @@ export const isAuthed = middleware(function isAuthed({ ctx, next }) {
 });
 
 /** Caps the subscriptions open at once on one connection; the slot frees when one ends. */
-export const limitSubscriptions = middleware(async function limitSubscriptions({ ctx, type, next }) {
+export const limitSubscriptions = middleware(async function limitSubscriptions({
+  ctx,
+  type,
+  next,
+}) {
   const connection = ctx.connection;
   if (type !== 'subscription' || !connection) return next();
   const max = ctx.deps.config.limits.maxSubscriptions;

@@ -2,7 +2,12 @@ import { notFound } from '../../errors.ts';
 import { listen } from '../../events/bus.ts';
 import { router } from '../../trpc/init.ts';
 import { authedProcedure, publicProcedure } from '../../trpc/procedures.ts';
-import { changePasswordInput, loginInput, registerInput, revokeSessionInput } from './auth.schema.ts';
+import {
+  changePasswordInput,
+  loginInput,
+  registerInput,
+  revokeSessionInput,
+} from './auth.schema.ts';
 import { changePassword } from './change-password.handler.ts';
 import { login } from './login.handler.ts';
 import { register } from './register.handler.ts';

@@ -15,7 +15,10 @@ export function setSessionCookie(ctx: CookieCtx, token: string): void {
 
 export function clearSessionCookie(ctx: CookieCtx): void {
   ctx.setCookie?.(
-    serializeCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: ctx.deps.config.secureCookies }),
+    serializeCookie(SESSION_COOKIE, '', {
+      maxAgeSeconds: 0,
+      secure: ctx.deps.config.secureCookies,
+    }),
   );
 }
 
