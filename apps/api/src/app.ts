@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDb, createSessionQueries, runMigrations } from '@securechat/db';
+import { contactsOf, createDb, createSessionQueries, memberIdsOf, runMigrations } from '@securechat/db';
 import { createDummyHash } from './auth/password.ts';
 import { createSessionService } from './auth/sessions.ts';
 import { createLoginThrottle, type ThrottleLimits } from './auth/throttle.ts';
 import type { Config } from './env.ts';
 import { createEventBus } from './events/bus.ts';
+import { createHub, type Hub } from './events/hub.ts';
+import { createMessageWriter } from './routers/messages/message-writer.ts';
 import type { Logger } from './logger.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { createRateLimiter } from './trpc/rate-limit.ts';
@@ -38,6 +40,13 @@ export async function startApp(
   const throttle = createLoginThrottle(options.throttleLimits);
   const rateLimiter = createRateLimiter(config.limits.ratePerMinute);
   const bus = createEventBus((error) => logger.error({ err: error }, 'event listener failed'));
+  const db = database.db;
+  const hub: Hub = createHub({
+    membersOf: (conversationId) => memberIdsOf(db, conversationId),
+    // Presence goes to the people who share a conversation with the user, and nobody else.
+    onPresence: (userId, online) =>
+      hub.publishEphemeral({ type: 'presence', userId, online }, { userIds: contactsOf(db, userId) }),
+  });
 
   const server = await startServer({
     config,
@@ -48,6 +57,8 @@ export async function startApp(
     rateLimiter,
     bus,
     connections: createConnectionRegistry(),
+    hub,
+    messageWriter: createMessageWriter(db, hub),
     dummyPasswordHash: await createDummyHash(),
   });
 

@@ -1,9 +1,21 @@
 import { authRouter } from './routers/auth/auth.router.ts';
+import { conversationsRouter } from './routers/conversations/conversations.router.ts';
+import { eventsRouter } from './routers/events/events.router.ts';
+import { keysRouter } from './routers/keys/keys.router.ts';
+import { messagesRouter } from './routers/messages/messages.router.ts';
+import { settingsRouter } from './routers/settings/settings.router.ts';
+import { usersRouter } from './routers/users/users.router.ts';
 import { router } from './trpc/init.ts';
 
 /** The whole API. Procedure paths are a public contract: rename nothing without a migration path. */
 export const appRouter = router({
   auth: authRouter,
+  users: usersRouter,
+  keys: keysRouter,
+  conversations: conversationsRouter,
+  messages: messagesRouter,
+  events: eventsRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

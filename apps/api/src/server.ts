@@ -124,6 +124,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   httpServer.keepAliveTimeout = 5_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsFrameBytes });
+  // Registered before tRPC's handler, so connection state exists before its first message.
+  wss.on('connection', (socket) => deps.connections.accept(socket));
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,

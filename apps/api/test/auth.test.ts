@@ -296,7 +296,7 @@ describe('limits', () => {
       body: JSON.stringify({ json: { username: 'x', password: 'y'.repeat(2 * 1024 * 1024) } }),
     });
     expect(response.status).toBe(413);
-    const body = await response.json();
+    const body: any = await response.json();
     expect(body.error.json.data.code).toBe('PAYLOAD_TOO_LARGE');
   });
 

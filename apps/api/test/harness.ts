@@ -73,7 +73,7 @@ export function nodeClient(url: string, token?: string): SecureChatClient {
 /** A fetch that keeps cookies like a browser would, for testing cookie sessions. */
 export function cookieJarFetch(origin?: string): typeof fetch & { cookies: Map<string, string> } {
   const cookies = new Map<string, string>();
-  const jarFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const jarFetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     if (cookies.size > 0) {
       headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));

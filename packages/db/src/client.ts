@@ -1,9 +1,13 @@
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as schema from './schema/index.ts';
 
-/** The Drizzle handle every query function takes. */
-export type Db = BetterSQLite3Database<typeof schema>;
+/**
+ * The Drizzle handle every query function takes: a database or a transaction on it, so query
+ * functions compose inside a caller's transaction.
+ */
+export type Db = BaseSQLiteDatabase<'sync', Database.RunResult, typeof schema>;
 
 /** An open database: the Drizzle handle plus the raw connection for pragmas and closing. */
 export interface DbHandle {

@@ -2,4 +2,8 @@ export { createDb, type Db, type DbHandle, type CreateDbOptions } from './client
 export { runMigrations, migrationsFolder } from './migrate.ts';
 export * from './queries/users.ts';
 export * from './queries/sessions.ts';
-export type { User, NewUser, Session, NewSession } from './schema/index.ts';
+export * from './queries/keys.ts';
+export * from './queries/conversations.ts';
+export * from './queries/messages.ts';
+export * from './queries/events.ts';
+export * from './schema/index.ts';

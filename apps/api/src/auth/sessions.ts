@@ -87,6 +87,11 @@ export function createSessionService(queries: SessionQueries, now: () => number 
       return found;
     },
 
+    /** Records which end-to-end device a session speaks for. */
+    bindDevice(sessionId: string, deviceId: string): void {
+      queries.setDevice(sessionId, deviceId);
+    },
+
     invalidate(sessionId: string, userId: string): void {
       queries.delete(sessionId);
       ended([sessionId], userId);

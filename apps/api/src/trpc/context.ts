@@ -9,6 +9,8 @@ import type { Config } from '../env.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { Hub } from '../events/hub.ts';
+import type { MessageWriter } from '../routers/messages/message-writer.ts';
 import type { ConnectionRegistry, Connection } from '../ws/connections.ts';
 import { readCookies, SESSION_COOKIE, KNOWN_DEVICE_COOKIE } from '../http/cookies.ts';
 import { clientAddress } from '../http/request.ts';
@@ -23,6 +25,8 @@ export interface ServerDeps {
   rateLimiter: RateLimiter;
   bus: EventBus;
   connections: ConnectionRegistry;
+  hub: Hub;
+  messageWriter: MessageWriter;
   /** Verified against for unknown usernames, so they cost what a wrong password costs. */
   dummyPasswordHash: string;
 }
@@ -109,6 +113,6 @@ export function createWsContext(
     'ws',
     typeof fromParams === 'string' ? fromParams : null,
   );
-  const connection = deps.connections.register(opts.res, base.sessionId);
+  const connection = deps.connections.bind(opts.res, base.sessionId);
   return { ...base, setCookie: null, connection };
 }

@@ -34,6 +34,10 @@ export function createSessionQueries(db: Db) {
         .where(eq(sessions.id, id))
         .run();
     },
+    /** Binds a session to the end-to-end device it speaks for. */
+    setDevice(id: string, deviceId: string): void {
+      db.update(sessions).set({ deviceId }).where(eq(sessions.id, id)).run();
+    },
     delete(id: string): void {
       db.delete(sessions).where(eq(sessions.id, id)).run();
     },

@@ -37,3 +37,22 @@ export function userById(db: Db, id: string): User | undefined {
 export function updatePasswordHash(db: Db, userId: string, passwordHash: string): void {
   db.update(users).set({ passwordHash }).where(eq(users.id, userId)).run();
 }
+
+/** Updates privacy settings; returns the settings after the change. */
+export function updateUserSettings(
+  db: Db,
+  userId: string,
+  settings: { sendReadReceipts?: boolean | undefined; sendTyping?: boolean | undefined },
+): { sendReadReceipts: boolean; sendTyping: boolean } {
+  const set = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+  const query = db.update(users).set(set).where(eq(users.id, userId));
+  const row =
+    Object.keys(set).length > 0
+      ? query.returning({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping }).get()
+      : db
+          .select({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping })
+          .from(users)
+          .where(eq(users.id, userId))
+          .get();
+  return row!;
+}

@@ -1,1 +1,3 @@
 export * from './users.ts';
+export * from './keys.ts';
+export * from './conversations.ts';

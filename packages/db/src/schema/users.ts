@@ -9,6 +9,9 @@ export const users = sqliteTable(
     username: text('username').notNull(),
     passwordHash: text('password_hash').notNull(),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    /** Privacy: whether this user's read markers and typing notices are shared. */
+    sendReadReceipts: integer('send_read_receipts', { mode: 'boolean' }).notNull().default(true),
+    sendTyping: integer('send_typing', { mode: 'boolean' }).notNull().default(true),
   },
   (t) => [
     // Usernames are unique whatever their letter case; the index also serves sign-in look-ups.
@@ -31,6 +34,8 @@ export const sessions = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull(),
     userAgent: text('user_agent').notNull().default(''),
+    /** The end-to-end device this session speaks for, once the device has registered. */
+    deviceId: text('device_id'),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId)],
 );

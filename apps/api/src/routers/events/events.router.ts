@@ -1,0 +1,84 @@
+import { eventsAfter, lastEventId as newestEventId } from '@securechat/db';
+import { tracked } from '@trpc/server';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { DomainError, conflict } from '../../errors.ts';
+import { router } from '../../trpc/init.ts';
+import { authedProcedure } from '../../trpc/procedures.ts';
+import { requireDevice } from '../access.ts';
+import { toServerEvent, type ServerEvent } from '../messages/dto.ts';
+
+const BACKLOG_PAGE = 500;
+const BACKLOG_HIGH_WATER = 1024 * 1024;
+
+/** Waits until the socket has sent most of what it was given, so a long backlog streams. */
+async function drained(socket: WebSocket, signal: AbortSignal | undefined): Promise<void> {
+  while (socket.bufferedAmount > BACKLOG_HIGH_WATER && !signal?.aborted && socket.readyState === 1) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export const onEventInput = z
+  .object({
+    /** A random id the client picks per stream; it ties this stream to its WebSocket frames. */
+    streamId: z.string().min(8).max(64),
+    /** The last event this device processed; omitted on first connect (start from now). */
+    lastEventId: z
+      .string()
+      .regex(/^\d{1,15}$/, 'lastEventId must be an event id')
+      .nullish(),
+  });
+
+export const eventsRouter = router({
+  /**
+   * Everything a device needs, on one subscription per connection: messages, envelopes for this
+   * device, membership changes, read markers, typing and presence. Durable events are `tracked`
+   * by their id; resuming with `lastEventId` replays exactly what was missed. The live feed is
+   * attached (buffering) before the backlog is read, so nothing falls in between; after the
+   * backlog, live events are written by the hub, serialized once for all subscribers.
+   */
+  onEvent: authedProcedure.input(onEventInput).subscription(async function* ({ ctx, input, signal }) {
+    const connection = ctx.connection;
+    if (!connection) throw new DomainError('invalid', 'Subscribe to events over the WebSocket');
+    const subscriptionId = connection.eventSubscriptionIds.get(input.streamId);
+    connection.eventSubscriptionIds.delete(input.streamId);
+    if (subscriptionId === undefined) throw new DomainError('invalid', 'Unknown streamId');
+    if (connection.eventStreamOpen) throw conflict('This connection already has an events stream');
+    const deviceId = requireDevice(ctx);
+    const { db, hub } = ctx.deps;
+    const target = { userId: ctx.user.id, deviceId };
+    let cursor = input.lastEventId ? Number(input.lastEventId) : newestEventId(db);
+
+    connection.eventStreamOpen = true;
+    const attachment = hub.attach({
+      socket: connection.socket,
+      subscriptionId,
+      userId: ctx.user.id,
+      deviceId,
+      lastEventId: cursor,
+    });
+    try {
+      for (;;) {
+        const page = eventsAfter(db, target, cursor, BACKLOG_PAGE);
+        for (const entry of page) {
+          cursor = entry.event.id;
+          const event: ServerEvent | null = toServerEvent(entry);
+          if (event) yield tracked(String(entry.event.id), event);
+        }
+        if (page.length < BACKLOG_PAGE) break;
+        await drained(connection.socket, signal);
+      }
+      // Everything up to `cursor` is sent; the hub now writes live events itself.
+      attachment.goLive(cursor);
+      if (!signal?.aborted) {
+        await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      }
+    } finally {
+      attachment.detach();
+      connection.eventStreamOpen = false;
+    }
+  }),
+});
+
+/** The type of each event the subscription yields (also what the hub writes). */
+export type { ServerEvent };
