@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { contactsOf, createDb, createSessionQueries, memberIdsOf, runMigrations } from '@securechat/db';
+import {
+  contactsOf,
+  createDb,
+  createSessionQueries,
+  memberIdsOf,
+  runMigrations,
+} from '@securechat/db';
 import { createDummyHash } from './auth/password.ts';
 import { createSessionService } from './auth/sessions.ts';
 import { createLoginThrottle, type ThrottleLimits } from './auth/throttle.ts';
@@ -45,7 +51,10 @@ export async function startApp(
     membersOf: (conversationId) => memberIdsOf(db, conversationId),
     // Presence goes to the people who share a conversation with the user, and nobody else.
     onPresence: (userId, online) =>
-      hub.publishEphemeral({ type: 'presence', userId, online }, { userIds: contactsOf(db, userId) }),
+      hub.publishEphemeral(
+        { type: 'presence', userId, online },
+        { userIds: contactsOf(db, userId) },
+      ),
   });
 
   const server = await startServer({

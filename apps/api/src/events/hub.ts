@@ -127,7 +127,10 @@ export function createHub(options: HubOptions) {
     publishEphemeral(payload: unknown, audience: Audience, exceptUserId?: string): void {
       for (const sink of sinksFor(audience)) {
         if (sink.userId === exceptUserId || sink.pending) continue;
-        enqueue(sink.socket, `{"id":${sink.subscriptionIdJson}${tailFor(sink.lastEventId, payload)}`);
+        enqueue(
+          sink.socket,
+          `{"id":${sink.subscriptionIdJson}${tailFor(sink.lastEventId, payload)}`,
+        );
       }
     },
 
@@ -135,7 +138,13 @@ export function createHub(options: HubOptions) {
      * Registers a subscriber in buffering mode: events are held until `goLive`, so the caller can
      * send the backlog first without missing anything published meanwhile.
      */
-    attach(sink: { socket: WebSocket; subscriptionId: string | number; userId: string; deviceId: string; lastEventId: number }) {
+    attach(sink: {
+      socket: WebSocket;
+      subscriptionId: string | number;
+      userId: string;
+      deviceId: string;
+      lastEventId: number;
+    }) {
       const entry: Sink = {
         socket: sink.socket,
         subscriptionIdJson: JSON.stringify(sink.subscriptionId),

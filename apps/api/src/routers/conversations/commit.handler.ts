@@ -63,11 +63,21 @@ export function commit(ctx: AuthedContext, input: CommitInput) {
       const devicesOfAfter = new Map(activeDevicesOf(db, after).map((d) => [d.id, d.userId]));
       for (const e of input.envelopes) {
         if (devicesOfAfter.get(e.recipientDeviceId) !== e.recipientUserId) {
-          throw new DomainError('stale', 'An envelope is addressed to a device that is not a member’s; refresh device lists');
+          throw new DomainError(
+            'stale',
+            'An envelope is addressed to a device that is not a member’s; refresh device lists',
+          );
         }
       }
-      if (given.size !== input.envelopes.length || given.size !== expected.size || [...expected].some((id) => !given.has(id))) {
-        throw new DomainError('stale', 'Members’ devices changed; refresh device lists and commit again');
+      if (
+        given.size !== input.envelopes.length ||
+        given.size !== expected.size ||
+        [...expected].some((id) => !given.has(id))
+      ) {
+        throw new DomainError(
+          'stale',
+          'Members’ devices changed; refresh device lists and commit again',
+        );
       }
     },
     new Date(),
@@ -75,7 +85,10 @@ export function commit(ctx: AuthedContext, input: CommitInput) {
 
   if (!result.ok) {
     if (result.reason === 'not_found') throw notFound('No such conversation');
-    throw new DomainError('stale', `The conversation is at epoch ${result.currentEpoch}; refresh and commit again`);
+    throw new DomainError(
+      'stale',
+      `The conversation is at epoch ${result.currentEpoch}; refresh and commit again`,
+    );
   }
   hub.invalidateMembers(input.conversationId);
   publishEvents(db, hub, result.events);

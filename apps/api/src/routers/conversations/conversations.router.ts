@@ -32,7 +32,11 @@ import {
 
 const newId = () => randomBytes(16).toString('hex');
 
-function toConversationDto(db: Db, conversation: ConversationRow, extra: { role: string; unread: number; lastReadSeq: number }) {
+function toConversationDto(
+  db: Db,
+  conversation: ConversationRow,
+  extra: { role: string; unread: number; lastReadSeq: number },
+) {
   const [last] = messagePage(db, conversation.id, null, 1);
   return {
     id: conversation.id,
@@ -144,7 +148,8 @@ export const conversationsRouter = router({
     const summary = conversationsOfUser(ctx.deps.db, ctx.user.id).find(
       (s) => s.conversation.id === input.conversationId,
     );
-    const conversation = summary?.conversation ?? conversationById(ctx.deps.db, input.conversationId)!;
+    const conversation =
+      summary?.conversation ?? conversationById(ctx.deps.db, input.conversationId)!;
     return toConversationDto(ctx.deps.db, conversation, {
       role: member.role,
       unread: summary?.unread ?? 0,
@@ -160,7 +165,10 @@ export const conversationsRouter = router({
     requireMember(ctx, input.conversationId);
     const deviceId = requireDevice(ctx);
     const conversation = conversationById(ctx.deps.db, input.conversationId)!;
-    const roster = conversation.epoch > 0 ? rosterOf(ctx.deps.db, conversation.id, conversation.epoch) : undefined;
+    const roster =
+      conversation.epoch > 0
+        ? rosterOf(ctx.deps.db, conversation.id, conversation.epoch)
+        : undefined;
     return {
       epoch: conversation.epoch,
       needsRotation: conversation.needsRotation,

@@ -13,21 +13,24 @@ const BACKLOG_HIGH_WATER = 1024 * 1024;
 
 /** Waits until the socket has sent most of what it was given, so a long backlog streams. */
 async function drained(socket: WebSocket, signal: AbortSignal | undefined): Promise<void> {
-  while (socket.bufferedAmount > BACKLOG_HIGH_WATER && !signal?.aborted && socket.readyState === 1) {
+  while (
+    socket.bufferedAmount > BACKLOG_HIGH_WATER &&
+    !signal?.aborted &&
+    socket.readyState === 1
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
-export const onEventInput = z
-  .object({
-    /** A random id the client picks per stream; it ties this stream to its WebSocket frames. */
-    streamId: z.string().min(8).max(64),
-    /** The last event this device processed; omitted on first connect (start from now). */
-    lastEventId: z
-      .string()
-      .regex(/^\d{1,15}$/, 'lastEventId must be an event id')
-      .nullish(),
-  });
+export const onEventInput = z.object({
+  /** A random id the client picks per stream; it ties this stream to its WebSocket frames. */
+  streamId: z.string().min(8).max(64),
+  /** The last event this device processed; omitted on first connect (start from now). */
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,15}$/, 'lastEventId must be an event id')
+    .nullish(),
+});
 
 export const eventsRouter = router({
   /**
@@ -37,7 +40,11 @@ export const eventsRouter = router({
    * attached (buffering) before the backlog is read, so nothing falls in between; after the
    * backlog, live events are written by the hub, serialized once for all subscribers.
    */
-  onEvent: authedProcedure.input(onEventInput).subscription(async function* ({ ctx, input, signal }) {
+  onEvent: authedProcedure.input(onEventInput).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
     const connection = ctx.connection;
     if (!connection) throw new DomainError('invalid', 'Subscribe to events over the WebSocket');
     const subscriptionId = connection.eventSubscriptionIds.get(input.streamId);
@@ -71,7 +78,9 @@ export const eventsRouter = router({
       // Everything up to `cursor` is sent; the hub now writes live events itself.
       attachment.goLive(cursor);
       if (!signal?.aborted) {
-        await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+        await new Promise<void>((resolve) =>
+          signal?.addEventListener('abort', () => resolve(), { once: true }),
+        );
       }
     } finally {
       attachment.detach();

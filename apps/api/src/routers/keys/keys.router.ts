@@ -41,7 +41,12 @@ export const keysRouter = router({
     }
     const result = publishDeviceList(
       db,
-      { userId: ctx.user.id, version: input.version, signingKey: input.signingKey, list: input.list },
+      {
+        userId: ctx.user.id,
+        version: input.version,
+        signingKey: input.signingKey,
+        list: input.list,
+      },
       input.reset,
       now,
     );
@@ -49,12 +54,16 @@ export const keysRouter = router({
       throw new DomainError('stale', 'A newer device list exists; fetch it and build on it');
     }
     if (result === 'key_changed') {
-      throw conflict('The signing key differs from the published one; only an identity reset may change it');
+      throw conflict(
+        'The signing key differs from the published one; only an identity reset may change it',
+      );
     }
     for (const device of input.devices) upsertDevice(db, { ...device, userId: ctx.user.id }, now);
     const listed = new Set(input.devices.map((d) => d.id));
     const revoked = input.reset
-      ? devicesOfUser(db, ctx.user.id).filter((d) => !listed.has(d.id)).map((d) => d.id)
+      ? devicesOfUser(db, ctx.user.id)
+          .filter((d) => !listed.has(d.id))
+          .map((d) => d.id)
       : input.revokedDeviceIds;
     revokeDevices(db, ctx.user.id, revoked, now);
     return { version: input.version };
@@ -127,7 +136,8 @@ export const keysRouter = router({
   /** Stores secrets already encrypted under the caller's recovery key (§3.9). */
   putSecrets: authedProcedure.input(putSecretsInput).mutation(({ ctx, input }) => {
     const now = new Date();
-    for (const secret of input.secrets) putSecret(ctx.deps.db, ctx.user.id, secret.name, secret.value, now);
+    for (const secret of input.secrets)
+      putSecret(ctx.deps.db, ctx.user.id, secret.name, secret.value, now);
     return { ok: true as const };
   }),
 

@@ -8,7 +8,10 @@ const prekeySchema = z.object({
 
 export const publishDeviceListInput = z.object({
   version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  signingKey: bytesSchema('Signing key', 32).refine((b) => b.length === 32, 'Signing key must be 32 bytes'),
+  signingKey: bytesSchema('Signing key', 32).refine(
+    (b) => b.length === 32,
+    'Signing key must be 32 bytes',
+  ),
   list: bytesSchema('Device list', LIMITS.deviceListBytes),
   devices: z
     .array(z.object({ id: idSchema, cert: bytesSchema('Device certificate', LIMITS.certBytes) }))

@@ -65,7 +65,12 @@ export function toServerEvent({ event, message, envelope }: HydratedEvent): Serv
       };
     case 'envelope':
       return envelope
-        ? { type: 'envelope', conversationId, epoch: envelope.epoch, envelope: toEnvelopeDto(envelope) }
+        ? {
+            type: 'envelope',
+            conversationId,
+            epoch: envelope.epoch,
+            envelope: toEnvelopeDto(envelope),
+          }
         : null;
     case 'commit':
       return { type: 'commit', conversationId, epoch: Number(data.epoch) };

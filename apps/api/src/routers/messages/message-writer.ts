@@ -8,7 +8,11 @@ import { toMessageDto } from './dto.ts';
  * that transaction commits, so an acknowledged message is on disk. Fan-out happens after commit.
  */
 export function createMessageWriter(db: Db, hub: Hub, now: () => Date = () => new Date()) {
-  let batch: { message: NewMessage; resolve(r: InsertMessageResult): void; reject(e: unknown): void }[] = [];
+  let batch: {
+    message: NewMessage;
+    resolve(r: InsertMessageResult): void;
+    reject(e: unknown): void;
+  }[] = [];
   let scheduled = false;
 
   function flush() {
@@ -17,7 +21,11 @@ export function createMessageWriter(db: Db, hub: Hub, now: () => Date = () => ne
     batch = [];
     let results: InsertMessageResult[];
     try {
-      results = insertMessages(db, current.map((entry) => entry.message), now());
+      results = insertMessages(
+        db,
+        current.map((entry) => entry.message),
+        now(),
+      );
     } catch (error) {
       for (const entry of current) entry.reject(error);
       return;
@@ -27,7 +35,11 @@ export function createMessageWriter(db: Db, hub: Hub, now: () => Date = () => ne
       if (result.ok && result.event) {
         hub.publish(
           result.event.id,
-          { type: 'message', conversationId: result.message.conversationId, message: toMessageDto(result.message) },
+          {
+            type: 'message',
+            conversationId: result.message.conversationId,
+            message: toMessageDto(result.message),
+          },
           { conversationId: result.message.conversationId },
         );
       }

@@ -55,9 +55,16 @@ export const messagesRouter = router({
   /** Deletes one of the caller's own messages for everyone; the ciphertext is erased. */
   delete: authedProcedure.input(deleteInput).mutation(({ ctx, input }) => {
     requireMember(ctx, input.conversationId);
-    const result = deleteMessage(ctx.deps.db, input.conversationId, input.clientMessageId, ctx.user.id, new Date());
+    const result = deleteMessage(
+      ctx.deps.db,
+      input.conversationId,
+      input.clientMessageId,
+      ctx.user.id,
+      new Date(),
+    );
     if (result === 'not_found') throw notFound('No such message');
-    if (result === 'not_sender') throw new DomainError('forbidden', 'Only the sender can delete a message');
+    if (result === 'not_sender')
+      throw new DomainError('forbidden', 'Only the sender can delete a message');
     publishEvents(ctx.deps.db, ctx.deps.hub, [result.event]);
     return { ok: true as const };
   }),
@@ -66,7 +73,14 @@ export const messagesRouter = router({
   markRead: authedProcedure.input(markReadInput).mutation(({ ctx, input }) => {
     requireMember(ctx, input.conversationId);
     const user = userById(ctx.deps.db, ctx.user.id)!;
-    const event = markRead(ctx.deps.db, input.conversationId, ctx.user.id, input.seq, user.sendReadReceipts, new Date());
+    const event = markRead(
+      ctx.deps.db,
+      input.conversationId,
+      ctx.user.id,
+      input.seq,
+      user.sendReadReceipts,
+      new Date(),
+    );
     if (event && event !== 'unchanged') publishEvents(ctx.deps.db, ctx.deps.hub, [event]);
     return { ok: true as const };
   }),

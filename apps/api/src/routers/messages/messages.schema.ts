@@ -6,7 +6,10 @@ export const sendInput = z.object({
   epoch: z.number().int().min(1),
   clientMessageId: idSchema,
   sentAt: z.date(),
-  ciphertext: bytesSchema('Message', LIMITS.messageBytes).refine((b) => b.length > 0, 'Message must not be empty'),
+  ciphertext: bytesSchema('Message', LIMITS.messageBytes).refine(
+    (b) => b.length > 0,
+    'Message must not be empty',
+  ),
 });
 
 export const listInput = z.object({

@@ -11,6 +11,8 @@ export const settingsRouter = router({
   }),
 
   update: authedProcedure
-    .input(z.object({ sendReadReceipts: z.boolean().optional(), sendTyping: z.boolean().optional() }))
+    .input(
+      z.object({ sendReadReceipts: z.boolean().optional(), sendTyping: z.boolean().optional() }),
+    )
     .mutation(({ ctx, input }) => updateUserSettings(ctx.deps.db, ctx.user.id, input)),
 });

@@ -8,11 +8,13 @@ import { idSchema } from '../wire.ts';
 
 export const usersRouter = router({
   /** Finds a user by username (any letter case), to start a conversation with them. */
-  byUsername: authedProcedure.input(z.object({ username: usernameSchema })).query(({ ctx, input }) => {
-    const user = userByUsername(ctx.deps.db, input.username);
-    if (!user) throw notFound('No user with that name');
-    return { id: user.id, username: user.username };
-  }),
+  byUsername: authedProcedure
+    .input(z.object({ username: usernameSchema }))
+    .query(({ ctx, input }) => {
+      const user = userByUsername(ctx.deps.db, input.username);
+      if (!user) throw notFound('No user with that name');
+      return { id: user.id, username: user.username };
+    }),
 
   /** Who of these users is online now; only users who share a conversation with the caller. */
   presence: authedProcedure

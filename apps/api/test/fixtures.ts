@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { SecureChatClient } from '@securechat/client';
+import { PASSWORD, nodeClient, uniqueName } from './harness.ts';
+
+const b64 = (bytes: Buffer) => bytes.toString('base64url');
+
+export interface OpaqueUser {
+  client: SecureChatClient;
+  id: string;
+  username: string;
+  deviceId: string;
+}
+
+/**
+ * A signed-in user with one registered device whose key material is random bytes: the server
+ * never parses keys, so server-level tests need no cryptography. End-to-end tests use the real
+ * client and packages/crypto.
+ */
+export async function opaqueUser(url: string, prefix = 'u'): Promise<OpaqueUser> {
+  const client = nodeClient(url);
+  const username = uniqueName(prefix);
+  const user = await client.auth.register(username, PASSWORD);
+  const deviceId = randomBytes(16).toString('hex');
+  await client.api.keys.publishDeviceList.mutate({
+    version: 1,
+    signingKey: b64(randomBytes(32)),
+    list: b64(randomBytes(200)),
+    devices: [{ id: deviceId, cert: b64(randomBytes(150)) }],
+  });
+  await client.api.keys.registerDevice.mutate({
+    deviceId,
+    signedPrekey: { prekeyId: 1, bundle: b64(randomBytes(100)) },
+    oneTimePrekeys: [1, 2, 3].map((prekeyId) => ({ prekeyId, bundle: b64(randomBytes(100)) })),
+  });
+  return { client, id: user.id, username, deviceId };
+}
+
+/** Commits the next epoch with an opaque roster and an envelope for every other device. */
+export async function opaqueCommit(
+  by: OpaqueUser,
+  conversationId: string,
+  expectedEpoch: number,
+  devices: { userId: string; deviceId: string }[],
+  change: { add?: { userId: string; role?: 'admin' | 'member' }[]; remove?: string[] } = {},
+) {
+  return by.client.api.conversations.commit.mutate({
+    conversationId,
+    expectedEpoch,
+    roster: b64(randomBytes(300)),
+    add: (change.add ?? []).map((a) => ({ userId: a.userId, role: a.role ?? 'member' })),
+    remove: change.remove ?? [],
+    envelopes: devices
+      .filter((d) => d.deviceId !== by.deviceId)
+      .map((d) => ({
+        recipientUserId: d.userId,
+        recipientDeviceId: d.deviceId,
+        envelope: b64(randomBytes(200)),
+      })),
+  });
+}
+
+export function opaqueMessage(conversationId: string, epoch: number, text = 'ciphertext') {
+  return {
+    conversationId,
+    epoch,
+    clientMessageId: randomBytes(16).toString('hex'),
+    sentAt: new Date(),
+    ciphertext: b64(Buffer.concat([Buffer.from(text), randomBytes(64)])),
+  };
+}
+
+export const devicesOf = (...users: OpaqueUser[]) =>
+  users.map((u) => ({ userId: u.id, deviceId: u.deviceId }));

@@ -1,0 +1,222 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWeb, repoDir, startServer, type ServerProcess } from './support.ts';
+
+// One user, two browsers: A is a desktop in light mode, B a phone in dark mode with an Android
+// user agent, so the two sessions are told apart by name and both layouts get exercised.
+const PHONE_UA =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+const screenshots = join(repoDir, 'test-results', 'screenshots');
+const username = `e2e_${Date.now().toString(36)}`;
+const password = 'violet harbour lantern 42';
+
+let server: ServerProcess;
+let browser: Browser;
+let desktop: BrowserContext;
+let phone: BrowserContext;
+let pageA: Page;
+let pageB: Page;
+/** Uncaught page errors and CSP violations: the app must run under the server's strict CSP. */
+const problems: string[] = [];
+
+function watch(page: Page, name: string): Page {
+  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`${name}: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+async function expectVisible(locator: Locator): Promise<void> {
+  await expect.poll(() => locator.isVisible(), { timeout: 15_000 }).toBe(true);
+}
+
+function pathOf(page: Page): string {
+  return new URL(page.url()).pathname;
+}
+
+function heading(page: Page, name: string): Locator {
+  return page.getByRole('heading', { level: 1, name, exact: true });
+}
+
+async function snap(page: Page, name: string): Promise<void> {
+  // Full-page captures of the phone would paint its fixed tab bar mid-page: keep the viewport.
+  const fullPage = page !== pageB;
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
+}
+
+/** Signs in from the sign-in page and waits for the page it leads to. */
+async function signIn(page: Page, landsOn: string): Promise<void> {
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expectVisible(heading(page, landsOn));
+}
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  await buildWeb();
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  desktop = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    colorScheme: 'light',
+  });
+  phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: 'dark',
+    userAgent: PHONE_UA,
+  });
+  for (const context of [desktop, phone]) context.setDefaultTimeout(20_000);
+  pageA = watch(await desktop.newPage(), 'desktop');
+  pageB = watch(await phone.newPage(), 'phone');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('web app against the real server', () => {
+  it('sends a visitor to sign-in, and registration shows the rules and field errors', async () => {
+    await pageA.goto(`${server.url}/`);
+    await expectVisible(heading(pageA, 'Sign in'));
+    expect(pathOf(pageA)).toBe('/sign-in');
+    await snap(pageA, 'sign-in-desktop');
+
+    await pageA.getByRole('link', { name: 'Create an account' }).click();
+    await expectVisible(heading(pageA, 'Create your account'));
+    expect(pathOf(pageA)).toBe('/register');
+
+    const passwordInput = pageA.getByLabel('Password', { exact: true });
+    const lengthRule = pageA.getByRole('listitem').filter({ hasText: '10 to 256 characters' });
+    await pageA.getByLabel('Username', { exact: true }).fill(username);
+    await passwordInput.fill('short');
+    expect(await lengthRule.textContent()).toContain('Not yet');
+    expect(await pageA.getByText('Common, easily guessed passwords are refused').isVisible()).toBe(
+      true,
+    );
+
+    await pageA.getByRole('button', { name: 'Create account' }).click();
+    await expectVisible(pageA.getByText('Password must be at least 10 characters'));
+    expect(await passwordInput.getAttribute('aria-invalid')).toBe('true');
+    await snap(pageA, 'register-desktop');
+
+    await passwordInput.fill(password);
+    expect(await lengthRule.textContent()).toContain('Done');
+    expect(await passwordInput.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it('registers, stays signed in across a reload, signs out and signs in again', async () => {
+    await pageA.getByRole('button', { name: 'Create account' }).click();
+    await expectVisible(heading(pageA, 'Chats'));
+    expect(pathOf(pageA)).toBe('/');
+    await expectVisible(pageA.getByText('No conversations yet'));
+    await snap(pageA, 'chats-desktop');
+
+    await pageA.reload();
+    await expectVisible(heading(pageA, 'Chats'));
+    expect(pathOf(pageA)).toBe('/');
+    const account = pageA.getByRole('button', { name: `Account: ${username}` });
+    await expectVisible(account);
+
+    await account.click();
+    await pageA.getByRole('button', { name: 'Sign out' }).click();
+    await expectVisible(heading(pageA, 'Sign in'));
+    expect(pathOf(pageA)).toBe('/sign-in');
+
+    // Signed out means signed out on the server too: a reload stays on sign-in.
+    await pageA.reload();
+    await expectVisible(heading(pageA, 'Sign in'));
+
+    await signIn(pageA, 'Chats');
+    expect(pathOf(pageA)).toBe('/');
+  });
+
+  it('shows the other session live in Settings and revokes it, which signs that browser out', async () => {
+    await pageA
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    await expectVisible(heading(pageA, 'Settings'));
+    const sessionsA = pageA.getByRole('region', { name: 'Sessions' });
+    await expectVisible(sessionsA.getByText('This device'));
+    await expect.poll(() => sessionsA.getByRole('listitem').count()).toBe(1);
+
+    // The phone signs in while A's Settings page is open: A's list updates without a reload.
+    // It asked for /settings, so after signing in it is taken back there.
+    await pageB.goto(`${server.url}/settings`);
+    await expectVisible(heading(pageB, 'Sign in'));
+    await snap(pageB, 'sign-in-phone-dark');
+    await signIn(pageB, 'Settings');
+    expect(pathOf(pageB)).toBe('/settings');
+    const sessionsB = pageB.getByRole('region', { name: 'Sessions' });
+    await expectVisible(sessionsB.getByRole('button', { name: 'Revoke session Chrome on Linux' }));
+    await snap(pageB, 'settings-phone-dark');
+    await pageB
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Chats' })
+      .click();
+    await expectVisible(heading(pageB, 'Chats'));
+    await snap(pageB, 'chats-phone-dark');
+
+    const revoke = sessionsA.getByRole('button', { name: 'Revoke session Chrome on Android' });
+    await expectVisible(revoke);
+    await expect.poll(() => sessionsA.getByRole('listitem').count()).toBe(2);
+    await snap(pageA, 'settings-desktop');
+
+    await revoke.click();
+    await expect.poll(() => revoke.count()).toBe(0);
+    await expect.poll(() => sessionsA.getByRole('listitem').count()).toBe(1);
+
+    // The phone's next action finds its session gone and lands on sign-in; so does a reload.
+    await pageB
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    await expectVisible(heading(pageB, 'Sign in'));
+    expect(pathOf(pageB)).toBe('/sign-in');
+    await pageB.reload();
+    await expectVisible(heading(pageB, 'Sign in'));
+    expect(pathOf(pageB)).toBe('/sign-in');
+  });
+
+  it('change password reports a wrong current password beside the field', async () => {
+    const current = pageA.getByLabel('Current password', { exact: true });
+    await current.fill('not the right password');
+    await pageA.getByLabel('New password', { exact: true }).fill('another long passphrase 7');
+    await pageA.getByRole('button', { name: 'Change password' }).click();
+    await expectVisible(pageA.getByText('Current password is wrong'));
+    expect(await current.getAttribute('aria-invalid')).toBe('true');
+    await expect
+      .poll(() => current.evaluate((element) => element === document.activeElement))
+      .toBe(true);
+  });
+
+  it('ran without uncaught errors or Content Security Policy violations', () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,50 @@
+import { PageHeading } from '../../components/page-heading.tsx';
+import { SignOutIcon } from '../../components/icons.tsx';
+import { ErrorAlert } from '../../components/status.tsx';
+import { errorMessage } from '../../lib/api-errors.ts';
+import { useSession } from '../auth/use-session.ts';
+import { useSignOut } from '../auth/use-sign-out.ts';
+import { ChangePasswordSection } from './change-password-section.tsx';
+import { SessionsSection } from './sessions-section.tsx';
+
+/** Account settings: sessions, password, and signing out of this device. */
+export function SettingsPage() {
+  const { user } = useSession();
+  const { signOut, isPending, error } = useSignOut();
+  return (
+    <div className="page">
+      <div className="page-header">
+        <PageHeading title="Settings" />
+        {user && (
+          <p className="page-subtitle">
+            Signed in as <strong>{user.username}</strong>
+          </p>
+        )}
+      </div>
+      <SessionsSection />
+      <ChangePasswordSection username={user?.username ?? ''} />
+      <section className="card" aria-labelledby="sign-out-heading">
+        <div className="card-header">
+          <h2 id="sign-out-heading" className="card-title">
+            Sign out
+          </h2>
+          <p className="card-description">End this session. Your other sessions stay signed in.</p>
+        </div>
+        {error && <ErrorAlert>{errorMessage(error)}</ErrorAlert>}
+        <div className="form-actions">
+          <button
+            type="button"
+            className="btn btn-secondary btn-block-phone"
+            aria-disabled={isPending || undefined}
+            onClick={() => {
+              if (!isPending) signOut();
+            }}
+          >
+            <SignOutIcon />
+            Sign out
+          </button>
+        </div>
+      </section>
+    </div>
+  );
+}
