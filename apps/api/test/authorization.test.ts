@@ -34,8 +34,8 @@ beforeAll(async () => {
   ({ id: conversationId } = await alice.client.api.conversations.openDirect.mutate({
     username: bob.username,
   }));
-  await opaqueCommit(alice, conversationId, 0, devicesOf(alice, bob));
-  const message = opaqueMessage(conversationId, 1);
+  await opaqueCommit(alice, conversationId, null, devicesOf(alice, bob));
+  const message = opaqueMessage(conversationId, 0);
   await alice.client.api.messages.send.mutate(message);
   messageId = message.clientMessageId;
 });
@@ -144,6 +144,16 @@ const cases: Record<string, () => Promise<void>> = {
       await code(nodeClient(server.url).api.keys.deviceLists.query({ userIds: [alice.id] })),
     ).toBe('UNAUTHORIZED');
   },
+  'keys.deviceListChain': async () => {
+    const anonymous = nodeClient(server.url).api.keys.deviceListChain.query({
+      userId: alice.id,
+      afterVersion: 0,
+    });
+    expect(await code(anonymous)).toBe('UNAUTHORIZED');
+    expect(
+      await mallory.client.api.keys.deviceListChain.query({ userId: alice.id, afterVersion: 0 }),
+    ).toHaveLength(1);
+  },
   'keys.claimPrekeys': async () => {
     await notFound(mallory.client.api.keys.claimPrekeys.mutate({ userIds: [alice.id] }));
   },
@@ -187,17 +197,17 @@ const cases: Record<string, () => Promise<void>> = {
   'conversations.keyState': () =>
     notFound(mallory.client.api.conversations.keyState.query({ conversationId })),
   'conversations.roster': () =>
-    notFound(mallory.client.api.conversations.roster.query({ conversationId, epoch: 1 })),
+    notFound(mallory.client.api.conversations.roster.query({ conversationId, epoch: 0 })),
   'conversations.commit': () =>
-    notFound(opaqueCommit(mallory, conversationId, 1, devicesOf(alice, bob, mallory))),
+    notFound(opaqueCommit(mallory, conversationId, 0, devicesOf(alice, bob, mallory))),
   'conversations.leave': () =>
     notFound(mallory.client.api.conversations.leave.mutate({ conversationId })),
   'conversations.setMeta': () =>
     notFound(
-      mallory.client.api.conversations.setMeta.mutate({ conversationId, epoch: 1, meta: 'AAAA' }),
+      mallory.client.api.conversations.setMeta.mutate({ conversationId, epoch: 0, meta: 'AAAA' }),
     ),
   'messages.send': () =>
-    notFound(mallory.client.api.messages.send.mutate(opaqueMessage(conversationId, 1))),
+    notFound(mallory.client.api.messages.send.mutate(opaqueMessage(conversationId, 0))),
   'messages.list': () => notFound(mallory.client.api.messages.list.query({ conversationId })),
   'messages.delete': async () => {
     await notFound(
@@ -224,7 +234,7 @@ const cases: Record<string, () => Promise<void>> = {
       { onData: (e) => bobs.push(e) },
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await alice.client.api.messages.send.mutate(opaqueMessage(conversationId, 1));
+    await alice.client.api.messages.send.mutate(opaqueMessage(conversationId, 0));
     await waitFor(() => bobs.some((e: any) => e.data.type === 'message'), 3000, 'bob to receive');
     sub.unsubscribe();
     bobSub.unsubscribe();

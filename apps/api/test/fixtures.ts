@@ -39,7 +39,7 @@ export async function opaqueUser(url: string, prefix = 'u'): Promise<OpaqueUser>
 export async function opaqueCommit(
   by: OpaqueUser,
   conversationId: string,
-  expectedEpoch: number,
+  expectedEpoch: number | null,
   devices: { userId: string; deviceId: string }[],
   change: { add?: { userId: string; role?: 'admin' | 'member' }[]; remove?: string[] } = {},
 ) {

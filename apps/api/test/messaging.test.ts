@@ -41,18 +41,18 @@ describe('conversations', () => {
 
   it('refuses messages until the first epoch is committed', async () => {
     const [a, b, id] = await pair();
-    expect(await code(a.client.api.messages.send.mutate(opaqueMessage(id, 1)))).toBe(
+    expect(await code(a.client.api.messages.send.mutate(opaqueMessage(id, 0)))).toBe(
       'PRECONDITION_FAILED',
     );
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
-    await a.client.api.messages.send.mutate(opaqueMessage(id, 1));
+    await opaqueCommit(a, id, null, devicesOf(a, b));
+    await a.client.api.messages.send.mutate(opaqueMessage(id, 0));
   });
 
   it('lets exactly one of two concurrent commits win; the other succeeds after refreshing', async () => {
     const [a, b, id] = await pair();
     const results = await Promise.allSettled([
-      opaqueCommit(a, id, 0, devicesOf(a, b)),
-      opaqueCommit(b, id, 0, devicesOf(a, b)),
+      opaqueCommit(a, id, null, devicesOf(a, b)),
+      opaqueCommit(b, id, null, devicesOf(a, b)),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const loser = results.findIndex((r) => r.status === 'rejected');
@@ -62,20 +62,20 @@ describe('conversations', () => {
     const state = await (loser === 0 ? a : b).client.api.conversations.keyState.query({
       conversationId: id,
     });
-    expect(state.epoch).toBe(1);
+    expect(state.epoch).toBe(0);
     expect((await opaqueCommit(loser === 0 ? a : b, id, state.epoch, devicesOf(a, b))).epoch).toBe(
-      2,
+      1,
     );
   });
 
   it('refuses a commit that leaves out a member device', async () => {
     const [a, , id] = await pair();
-    expect(await code(opaqueCommit(a, id, 0, devicesOf(a)))).toBe('PRECONDITION_FAILED');
+    expect(await code(opaqueCommit(a, id, null, devicesOf(a)))).toBe('PRECONDITION_FAILED');
   });
 
   it('delivers each envelope only to its device, through keyState', async () => {
     const [a, b, id] = await pair();
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
+    await opaqueCommit(a, id, null, devicesOf(a, b));
     expect(
       (await b.client.api.conversations.keyState.query({ conversationId: id })).envelopes,
     ).toHaveLength(1);
@@ -91,32 +91,32 @@ describe('conversations', () => {
     const { id } = await admin.client.api.conversations.createGroup.mutate({
       members: [m1.username],
     });
-    await opaqueCommit(admin, id, 0, devicesOf(admin, m1));
+    await opaqueCommit(admin, id, null, devicesOf(admin, m1));
     expect(
-      await code(opaqueCommit(m1, id, 1, devicesOf(admin, m1, m2), { add: [{ userId: m2.id }] })),
+      await code(opaqueCommit(m1, id, 0, devicesOf(admin, m1, m2), { add: [{ userId: m2.id }] })),
     ).toBe('FORBIDDEN');
-    await opaqueCommit(admin, id, 1, devicesOf(admin, m1, m2), { add: [{ userId: m2.id }] });
+    await opaqueCommit(admin, id, 0, devicesOf(admin, m1, m2), { add: [{ userId: m2.id }] });
     expect((await m2.client.api.conversations.list.query()).map((c) => c.id)).toContain(id);
 
     await m2.client.api.conversations.leave.mutate({ conversationId: id });
     expect(await code(m2.client.api.messages.list.query({ conversationId: id }))).toBe('NOT_FOUND');
     // Nobody may send under the old keys until a remaining member rotates.
-    expect(await code(m1.client.api.messages.send.mutate(opaqueMessage(id, 2)))).toBe(
+    expect(await code(m1.client.api.messages.send.mutate(opaqueMessage(id, 1)))).toBe(
       'PRECONDITION_FAILED',
     );
-    await opaqueCommit(m1, id, 2, devicesOf(admin, m1));
-    await m1.client.api.messages.send.mutate(opaqueMessage(id, 3));
+    await opaqueCommit(m1, id, 1, devicesOf(admin, m1));
+    await m1.client.api.messages.send.mutate(opaqueMessage(id, 2));
 
-    await opaqueCommit(admin, id, 3, devicesOf(admin), { remove: [m1.id] });
-    expect(await code(m1.client.api.messages.send.mutate(opaqueMessage(id, 4)))).toBe('NOT_FOUND');
+    await opaqueCommit(admin, id, 2, devicesOf(admin), { remove: [m1.id] });
+    expect(await code(m1.client.api.messages.send.mutate(opaqueMessage(id, 3)))).toBe('NOT_FOUND');
   });
 });
 
 describe('messages', () => {
   it('stores one message for a client message id sent twice', async () => {
     const [a, b, id] = await pair();
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
-    const message = opaqueMessage(id, 1);
+    await opaqueCommit(a, id, null, devicesOf(a, b));
+    const message = opaqueMessage(id, 0);
     const [first, second] = await Promise.all([
       a.client.api.messages.send.mutate(message),
       a.client.api.messages.send.mutate(message),
@@ -132,8 +132,8 @@ describe('messages', () => {
 
   it('pages history newest first with a bounded page size', async () => {
     const [a, b, id] = await pair();
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
-    for (let i = 0; i < 7; i++) await a.client.api.messages.send.mutate(opaqueMessage(id, 1));
+    await opaqueCommit(a, id, null, devicesOf(a, b));
+    for (let i = 0; i < 7; i++) await a.client.api.messages.send.mutate(opaqueMessage(id, 0));
     const first = await b.client.api.messages.list.query({ conversationId: id, limit: 3 });
     expect(first.messages.map((m) => m.seq)).toEqual(
       [...first.messages.map((m) => m.seq)].sort((x, y) => y - x),
@@ -157,10 +157,10 @@ describe('messages', () => {
 
   it('counts unread messages and honours the read-receipt setting', async () => {
     const [a, b, id] = await pair();
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
+    await opaqueCommit(a, id, null, devicesOf(a, b));
     const sent = [];
     for (let i = 0; i < 3; i++)
-      sent.push(await a.client.api.messages.send.mutate(opaqueMessage(id, 1)));
+      sent.push(await a.client.api.messages.send.mutate(opaqueMessage(id, 0)));
     const unread = async () =>
       (await b.client.api.conversations.list.query()).find((c) => c.id === id)!.unread;
     expect(await unread()).toBe(3);
@@ -176,8 +176,8 @@ describe('messages', () => {
 
   it('erases a deleted message for everyone', async () => {
     const [a, b, id] = await pair();
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
-    const message = opaqueMessage(id, 1);
+    await opaqueCommit(a, id, null, devicesOf(a, b));
+    const message = opaqueMessage(id, 0);
     await a.client.api.messages.send.mutate(message);
     await a.client.api.messages.delete.mutate({
       conversationId: id,
@@ -216,7 +216,7 @@ describe('key directory', () => {
 describe('events', () => {
   it('resumes after a dropped subscription with exactly the missed events, in order', async () => {
     const [a, b, id] = await pair();
-    await opaqueCommit(a, id, 0, devicesOf(a, b));
+    await opaqueCommit(a, id, null, devicesOf(a, b));
     const received: { id: string; data: any }[] = [];
     const subscribe = (lastEventId?: string) =>
       b.client.api.events.onEvent.subscribe(
@@ -227,7 +227,7 @@ describe('events', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const sent: string[] = [];
     const send = async () => {
-      const m = opaqueMessage(id, 1);
+      const m = opaqueMessage(id, 0);
       sent.push(m.clientMessageId);
       await a.client.api.messages.send.mutate(m);
     };

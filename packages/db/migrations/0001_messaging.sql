@@ -1,3 +1,12 @@
+CREATE TABLE `device_list_versions` (
+	`user_id` text NOT NULL,
+	`version` integer NOT NULL,
+	`list` blob NOT NULL,
+	`created_at` integer NOT NULL,
+	PRIMARY KEY(`user_id`, `version`),
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `device_lists` (
 	`user_id` text PRIMARY KEY NOT NULL,
 	`version` integer NOT NULL,
@@ -60,7 +69,7 @@ CREATE TABLE `conversations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`kind` text NOT NULL,
 	`unique_key` text,
-	`epoch` integer DEFAULT 0 NOT NULL,
+	`epoch` integer,
 	`needs_rotation` integer DEFAULT false NOT NULL,
 	`meta` blob,
 	`meta_epoch` integer,

@@ -90,11 +90,20 @@ export function conversationByUniqueKey(db: Db, uniqueKey: string): Conversation
   return db.select().from(conversations).where(eq(conversations.uniqueKey, uniqueKey)).get();
 }
 
-export function membershipOf(db: Db, conversationId: string, userId: string): MemberRow | undefined {
+export function membershipOf(
+  db: Db,
+  conversationId: string,
+  userId: string,
+): MemberRow | undefined {
   return db
     .select()
     .from(conversationMembers)
-    .where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId)))
+    .where(
+      and(
+        eq(conversationMembers.conversationId, conversationId),
+        eq(conversationMembers.userId, userId),
+      ),
+    )
     .get();
 }
 
@@ -178,14 +187,20 @@ export function contactsOf(db: Db, userId: string): string[] {
   return db
     .selectDistinct({ userId: conversationMembers.userId })
     .from(conversationMembers)
-    .where(and(inArray(conversationMembers.conversationId, mine), ne(conversationMembers.userId, userId)))
+    .where(
+      and(
+        inArray(conversationMembers.conversationId, mine),
+        ne(conversationMembers.userId, userId),
+      ),
+    )
     .all()
     .map((row) => row.userId);
 }
 
 export interface CommitInput {
   conversationId: string;
-  expectedEpoch: number;
+  /** The epoch the committer built on; null for the first commit (which makes epoch 0). */
+  expectedEpoch: number | null;
   roster: Buffer;
   committedByUser: string;
   committedByDevice: string;
@@ -197,7 +212,7 @@ export interface CommitInput {
 
 export type CommitResult =
   | { ok: true; epoch: number; events: EventRow[] }
-  | { ok: false; reason: 'stale'; currentEpoch: number }
+  | { ok: false; reason: 'stale'; currentEpoch: number | null }
   | { ok: false; reason: 'not_found' };
 
 /**
@@ -229,7 +244,7 @@ export function commitEpoch(
       for (const { userId } of input.add) after.add(userId);
       check(conversation, before, [...after]);
 
-      const epoch = input.expectedEpoch + 1;
+      const epoch = input.expectedEpoch === null ? 0 : input.expectedEpoch + 1;
       const joinedAfter = lastEventId(tx);
       const newEvents: NewEvent[] = [];
       if (input.remove.length) {
@@ -249,7 +264,12 @@ export function commitEpoch(
           };
           // The conversation's remaining members hear of it, and so does the one who went.
           newEvents.push({ kind: 'membership', conversationId: input.conversationId, data });
-          newEvents.push({ kind: 'membership', conversationId: input.conversationId, userId, data });
+          newEvents.push({
+            kind: 'membership',
+            conversationId: input.conversationId,
+            userId,
+            data,
+          });
         }
       }
       const existing = new Set(before.map((m) => m.userId));
@@ -353,12 +373,22 @@ export function envelopesFor(db: Db, deviceId: string, conversationId: string, s
  * Removes a member without a new epoch (they leave; they must not choose the next secret) and
  * marks the conversation for rotation before anyone's next message.
  */
-export function leaveConversation(db: Db, conversationId: string, userId: string, now: Date): EventRow[] | null {
+export function leaveConversation(
+  db: Db,
+  conversationId: string,
+  userId: string,
+  now: Date,
+): EventRow[] | null {
   return db.transaction(
     (tx) => {
       const removed = tx
         .delete(conversationMembers)
-        .where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId)))
+        .where(
+          and(
+            eq(conversationMembers.conversationId, conversationId),
+            eq(conversationMembers.userId, userId),
+          ),
+        )
         .run();
       if (removed.changes === 0) return null;
       tx.update(conversations)
@@ -380,7 +410,13 @@ export function leaveConversation(db: Db, conversationId: string, userId: string
 }
 
 /** Replaces the encrypted title/avatar, which must be under the current epoch. */
-export function setMeta(db: Db, conversationId: string, meta: Buffer, epoch: number, now: Date): EventRow[] | null {
+export function setMeta(
+  db: Db,
+  conversationId: string,
+  meta: Buffer,
+  epoch: number,
+  now: Date,
+): EventRow[] | null {
   return db.transaction(
     (tx) => {
       const updated = tx
@@ -394,4 +430,3 @@ export function setMeta(db: Db, conversationId: string, meta: Buffer, epoch: num
     { behavior: 'immediate' },
   );
 }
-

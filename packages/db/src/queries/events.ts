@@ -32,7 +32,12 @@ export function appendEvents(db: Db, rows: NewEvent[], now: Date): EventRow[] {
 
 /** The id of the newest event, or 0. */
 export function lastEventId(db: Db): number {
-  return db.select({ id: sql<number>`coalesce(max(${events.id}), 0)` }).from(events).get()?.id ?? 0;
+  return (
+    db
+      .select({ id: sql<number>`coalesce(max(${events.id}), 0)` })
+      .from(events)
+      .get()?.id ?? 0
+  );
 }
 
 /** An event with what it refers to, ready to send. */
@@ -86,22 +91,36 @@ export function eventsAfter(
 /** Attaches the messages and envelopes that events refer to. */
 export function hydrate(db: Db, rows: EventRow[]): HydratedEvent[] {
   const messageSeqs = rows.filter((e) => e.kind === 'message' && e.ref !== null).map((e) => e.ref!);
-  const envelopeIds = rows.filter((e) => e.kind === 'envelope' && e.ref !== null).map((e) => e.ref!);
+  const envelopeIds = rows
+    .filter((e) => e.kind === 'envelope' && e.ref !== null)
+    .map((e) => e.ref!);
   const messageBySeq = new Map(
     (messageSeqs.length
-      ? db.select().from(messages).where(sql`${messages.seq} in ${messageSeqs}`).all()
+      ? db
+          .select()
+          .from(messages)
+          .where(sql`${messages.seq} in ${messageSeqs}`)
+          .all()
       : []
     ).map((m) => [m.seq, m]),
   );
   const envelopeById = new Map(
     (envelopeIds.length
-      ? db.select().from(envelopes).where(sql`${envelopes.id} in ${envelopeIds}`).all()
+      ? db
+          .select()
+          .from(envelopes)
+          .where(sql`${envelopes.id} in ${envelopeIds}`)
+          .all()
       : []
     ).map((e) => [e.id, e]),
   );
   return rows.map((event) => ({
     event,
-    ...(event.kind === 'message' && event.ref !== null ? { message: messageBySeq.get(event.ref) } : {}),
-    ...(event.kind === 'envelope' && event.ref !== null ? { envelope: envelopeById.get(event.ref) } : {}),
+    ...(event.kind === 'message' && event.ref !== null
+      ? { message: messageBySeq.get(event.ref) }
+      : {}),
+    ...(event.kind === 'envelope' && event.ref !== null
+      ? { envelope: envelopeById.get(event.ref) }
+      : {}),
   }));
 }

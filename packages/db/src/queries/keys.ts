@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import {
+  deviceListVersions,
   deviceLists,
   devices,
   oneTimePrekeys,
@@ -37,6 +38,13 @@ export function publishDeviceList(
           set: { version: row.version, signingKey: row.signingKey, list: row.list, updatedAt: now },
         })
         .run();
+      // An identity reset starts a new chain: the old versions no longer verify against it.
+      if (allowKeyChange && current && !current.signingKey.equals(row.signingKey)) {
+        tx.delete(deviceListVersions).where(eq(deviceListVersions.userId, row.userId)).run();
+      }
+      tx.insert(deviceListVersions)
+        .values({ userId: row.userId, version: row.version, list: row.list, createdAt: now })
+        .run();
       return 'ok';
     },
     { behavior: 'immediate' },
@@ -47,13 +55,28 @@ export function deviceListOf(db: Db, userId: string): DeviceListRow | undefined 
   return db.select().from(deviceLists).where(eq(deviceLists.userId, userId)).get();
 }
 
+/** A user's device lists newer than `afterVersion`, oldest first (at most `limit`). */
+export function deviceListChain(db: Db, userId: string, afterVersion: number, limit: number) {
+  return db
+    .select({ version: deviceListVersions.version, list: deviceListVersions.list })
+    .from(deviceListVersions)
+    .where(and(eq(deviceListVersions.userId, userId), gt(deviceListVersions.version, afterVersion)))
+    .orderBy(asc(deviceListVersions.version))
+    .limit(limit)
+    .all();
+}
+
 export function deviceListsOf(db: Db, userIds: string[]): DeviceListRow[] {
   if (userIds.length === 0) return [];
   return db.select().from(deviceLists).where(inArray(deviceLists.userId, userIds)).all();
 }
 
 /** Adds or updates a device row (its certificate); the device list is what makes it trusted. */
-export function upsertDevice(db: Db, row: { id: string; userId: string; cert: Buffer }, now: Date): void {
+export function upsertDevice(
+  db: Db,
+  row: { id: string; userId: string; cert: Buffer },
+  now: Date,
+): void {
   db.insert(devices)
     .values({ ...row, createdAt: now, lastSeenAt: now })
     .onConflictDoUpdate({ target: devices.id, set: { cert: row.cert, lastSeenAt: now } })
@@ -68,7 +91,11 @@ export function devicesOfUser(db: Db, userId: string, includeRevoked = false): D
   return db
     .select()
     .from(devices)
-    .where(includeRevoked ? eq(devices.userId, userId) : and(eq(devices.userId, userId), isNull(devices.revokedAt)))
+    .where(
+      includeRevoked
+        ? eq(devices.userId, userId)
+        : and(eq(devices.userId, userId), isNull(devices.revokedAt)),
+    )
     .orderBy(asc(devices.createdAt))
     .all();
 }
@@ -87,7 +114,9 @@ export function revokeDevices(db: Db, userId: string, deviceIds: string[], now: 
   if (deviceIds.length === 0) return;
   db.update(devices)
     .set({ revokedAt: now })
-    .where(and(eq(devices.userId, userId), inArray(devices.id, deviceIds), isNull(devices.revokedAt)))
+    .where(
+      and(eq(devices.userId, userId), inArray(devices.id, deviceIds), isNull(devices.revokedAt)),
+    )
     .run();
 }
 
@@ -161,10 +190,20 @@ export function claimPrekeyBundles(db: Db, userIds: string[]): PrekeyBundleRow[]
           .get();
         if (opk) {
           tx.delete(oneTimePrekeys)
-            .where(and(eq(oneTimePrekeys.deviceId, device.id), eq(oneTimePrekeys.prekeyId, opk.prekeyId)))
+            .where(
+              and(
+                eq(oneTimePrekeys.deviceId, device.id),
+                eq(oneTimePrekeys.prekeyId, opk.prekeyId),
+              ),
+            )
             .run();
         }
-        return { deviceId: device.id, cert: device.cert, signedPrekey: spk ?? null, oneTimePrekey: opk ?? null };
+        return {
+          deviceId: device.id,
+          cert: device.cert,
+          signedPrekey: spk ?? null,
+          oneTimePrekey: opk ?? null,
+        };
       });
     },
     { behavior: 'immediate' },

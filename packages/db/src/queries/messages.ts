@@ -1,6 +1,12 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { conversationMembers, conversations, messages, type EventRow, type MessageRow } from '../schema/index.ts';
+import {
+  conversationMembers,
+  conversations,
+  messages,
+  type EventRow,
+  type MessageRow,
+} from '../schema/index.ts';
 import { appendEvents } from './events.ts';
 
 export interface NewMessage {
@@ -15,7 +21,7 @@ export interface NewMessage {
 
 export type InsertMessageResult =
   | { ok: true; message: MessageRow; event: EventRow | null; duplicate: boolean }
-  | { ok: false; reason: 'not_member' | 'stale_epoch' | 'no_epoch'; currentEpoch?: number };
+  | { ok: false; reason: 'not_member' | 'stale_epoch' | 'no_epoch'; currentEpoch?: number | null };
 
 /**
  * Stores a batch of messages in one immediate transaction (group commit: one fsync for all the
@@ -31,7 +37,12 @@ export function insertMessages(db: Db, batch: NewMessage[], now: Date): InsertMe
         const existing = tx
           .select()
           .from(messages)
-          .where(and(eq(messages.conversationId, m.conversationId), eq(messages.clientMessageId, m.clientMessageId)))
+          .where(
+            and(
+              eq(messages.conversationId, m.conversationId),
+              eq(messages.clientMessageId, m.clientMessageId),
+            ),
+          )
           .get();
         if (existing && existing.senderUserId === m.senderUserId) {
           return { ok: true, message: existing, event: null, duplicate: true };
@@ -40,18 +51,27 @@ export function insertMessages(db: Db, batch: NewMessage[], now: Date): InsertMe
           .select({ epoch: conversations.epoch, needsRotation: conversations.needsRotation })
           .from(conversationMembers)
           .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
-          .where(and(eq(conversationMembers.conversationId, m.conversationId), eq(conversationMembers.userId, m.senderUserId)))
+          .where(
+            and(
+              eq(conversationMembers.conversationId, m.conversationId),
+              eq(conversationMembers.userId, m.senderUserId),
+            ),
+          )
           .get();
         // A foreign sender reusing someone's client id is treated as not being allowed at all.
         if (!member || existing) return { ok: false, reason: 'not_member' };
-        if (member.epoch === 0) return { ok: false, reason: 'no_epoch', currentEpoch: 0 };
-        if (member.epoch !== m.epoch || member.needsRotation) return { ok: false, reason: 'stale_epoch', currentEpoch: member.epoch };
+        if (member.epoch === null) return { ok: false, reason: 'no_epoch', currentEpoch: null };
+        if (member.epoch !== m.epoch || member.needsRotation)
+          return { ok: false, reason: 'stale_epoch', currentEpoch: member.epoch };
         const message = tx
           .insert(messages)
           .values({ ...m, receivedAt: now, size: m.ciphertext.length })
           .returning()
           .get();
-        tx.update(conversations).set({ lastActivityAt: now }).where(eq(conversations.id, m.conversationId)).run();
+        tx.update(conversations)
+          .set({ lastActivityAt: now })
+          .where(eq(conversations.id, m.conversationId))
+          .run();
         const [event] = appendEvents(
           tx,
           [{ kind: 'message', conversationId: m.conversationId, ref: message.seq }],
@@ -65,7 +85,12 @@ export function insertMessages(db: Db, batch: NewMessage[], now: Date): InsertMe
 }
 
 /** A page of a conversation's history, newest first, before `beforeSeq` when given. */
-export function messagePage(db: Db, conversationId: string, beforeSeq: number | null, limit: number): MessageRow[] {
+export function messagePage(
+  db: Db,
+  conversationId: string,
+  beforeSeq: number | null,
+  limit: number,
+): MessageRow[] {
   return db
     .select()
     .from(messages)
@@ -79,11 +104,20 @@ export function messagePage(db: Db, conversationId: string, beforeSeq: number | 
     .all();
 }
 
-export function messageByClientId(db: Db, conversationId: string, clientMessageId: string): MessageRow | undefined {
+export function messageByClientId(
+  db: Db,
+  conversationId: string,
+  clientMessageId: string,
+): MessageRow | undefined {
   return db
     .select()
     .from(messages)
-    .where(and(eq(messages.conversationId, conversationId), eq(messages.clientMessageId, clientMessageId)))
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        eq(messages.clientMessageId, clientMessageId),
+      ),
+    )
     .get();
 }
 

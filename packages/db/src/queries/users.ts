@@ -48,7 +48,9 @@ export function updateUserSettings(
   const query = db.update(users).set(set).where(eq(users.id, userId));
   const row =
     Object.keys(set).length > 0
-      ? query.returning({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping }).get()
+      ? query
+          .returning({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping })
+          .get()
       : db
           .select({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping })
           .from(users)

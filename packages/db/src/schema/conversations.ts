@@ -27,8 +27,8 @@ export const conversations = sqliteTable(
     kind: text('kind', { enum: CONVERSATION_KINDS }).notNull(),
     /** Makes direct and notes conversations unique: "direct:<a>:<b>" (sorted) or "notes:<user>". */
     uniqueKey: text('unique_key'),
-    /** The current epoch; 0 until the first commit distributes keys. */
-    epoch: integer('epoch').notNull().default(0),
+    /** The current epoch: null until the first commit (epoch 0) distributes keys. */
+    epoch: integer('epoch'),
     /**
      * Set when someone left without a new epoch (a leaver must not pick the next secret): no
      * message is accepted until a remaining member commits one (§3.7, rotate before next message).
@@ -166,8 +166,12 @@ export const events = sqliteTable(
     index('events_conversation_idx')
       .on(t.conversationId, t.id)
       .where(sql`${t.conversationId} is not null`),
-    index('events_user_idx').on(t.userId, t.id).where(sql`${t.userId} is not null`),
-    index('events_device_idx').on(t.deviceId, t.id).where(sql`${t.deviceId} is not null`),
+    index('events_user_idx')
+      .on(t.userId, t.id)
+      .where(sql`${t.userId} is not null`),
+    index('events_device_idx')
+      .on(t.deviceId, t.id)
+      .where(sql`${t.deviceId} is not null`),
   ],
 );
 

@@ -18,6 +18,23 @@ export const deviceLists = sqliteTable('device_lists', {
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
 
+/**
+ * Every device list a user has published, so a contact who pinned an older version can verify
+ * the hash chain up to the newest (a gap would be indistinguishable from a hidden version).
+ */
+export const deviceListVersions = sqliteTable(
+  'device_list_versions',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    list: blob('list', { mode: 'buffer' }).notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.version] })],
+);
+
 /** One row per device of a user, for routing envelopes and events. */
 export const devices = sqliteTable(
   'devices',

@@ -87,7 +87,9 @@ export function commit(ctx: AuthedContext, input: CommitInput) {
     if (result.reason === 'not_found') throw notFound('No such conversation');
     throw new DomainError(
       'stale',
-      `The conversation is at epoch ${result.currentEpoch}; refresh and commit again`,
+      result.currentEpoch === null
+        ? 'The conversation has no epoch yet; commit the first with expectedEpoch null'
+        : `The conversation is at epoch ${result.currentEpoch}; refresh and commit again`,
     );
   }
   hub.invalidateMembers(input.conversationId);

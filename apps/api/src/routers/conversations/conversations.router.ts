@@ -166,7 +166,7 @@ export const conversationsRouter = router({
     const deviceId = requireDevice(ctx);
     const conversation = conversationById(ctx.deps.db, input.conversationId)!;
     const roster =
-      conversation.epoch > 0
+      conversation.epoch !== null
         ? rosterOf(ctx.deps.db, conversation.id, conversation.epoch)
         : undefined;
     return {

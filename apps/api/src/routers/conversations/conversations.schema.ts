@@ -14,7 +14,8 @@ export const createGroupInput = z.object({
 
 export const commitInput = z.object({
   conversationId: idSchema,
-  expectedEpoch: z.number().int().min(0),
+  /** The epoch this commit builds on; null for the first (which makes epoch 0). */
+  expectedEpoch: z.number().int().min(0).nullable(),
   roster: bytesSchema('Roster', LIMITS.rosterBytes),
   add: z
     .array(z.object({ userId: idSchema, role: z.enum(['admin', 'member']).default('member') }))
@@ -35,10 +36,10 @@ export const commitInput = z.object({
 
 export const setMetaInput = z.object({
   conversationId: idSchema,
-  epoch: z.number().int().min(1),
+  epoch: z.number().int().min(0),
   meta: bytesSchema('Conversation details', LIMITS.metaBytes),
 });
 
-export const rosterInput = z.object({ conversationId: idSchema, epoch: z.number().int().min(1) });
+export const rosterInput = z.object({ conversationId: idSchema, epoch: z.number().int().min(0) });
 
 export type CommitInput = z.infer<typeof commitInput>;

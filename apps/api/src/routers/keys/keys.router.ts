@@ -4,6 +4,7 @@ import {
   contactsOf,
   countOneTimePrekeys,
   deviceById,
+  deviceListChain,
   deviceListsOf,
   publishDeviceList,
   putSecret,
@@ -19,6 +20,7 @@ import { authedProcedure } from '../../trpc/procedures.ts';
 import { requireDevice } from '../access.ts';
 import { toBase64url } from '../wire.ts';
 import {
+  deviceListChainInput,
   publishDeviceListInput,
   putSecretsInput,
   registerDeviceInput,
@@ -107,6 +109,17 @@ export const keysRouter = router({
       userId: row.userId,
       version: row.version,
       signingKey: toBase64url(row.signingKey),
+      list: toBase64url(row.list),
+    })),
+  ),
+
+  /**
+   * A user's device lists after `afterVersion`, oldest first, so a client that pinned an older
+   * list can check every link of the hash chain up to the newest.
+   */
+  deviceListChain: authedProcedure.input(deviceListChainInput).query(({ ctx, input }) =>
+    deviceListChain(ctx.deps.db, input.userId, input.afterVersion, 100).map((row) => ({
+      version: row.version,
       list: toBase64url(row.list),
     })),
   ),

@@ -37,6 +37,11 @@ export const userIdsInput = z.object({
   userIds: z.array(idSchema).min(1).max(LIMITS.groupMembers),
 });
 
+export const deviceListChainInput = z.object({
+  userId: idSchema,
+  afterVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
 export const putSecretsInput = z.object({
   secrets: z
     .array(

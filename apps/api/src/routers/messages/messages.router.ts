@@ -31,7 +31,9 @@ export const messagesRouter = router({
         'stale',
         result.reason === 'no_epoch'
           ? 'The conversation has no keys yet; commit the first epoch'
-          : `The conversation needs keys for epoch ${result.currentEpoch}${result.currentEpoch === input.epoch ? ' rotated' : ''}; catch up and encrypt again`,
+          : result.currentEpoch === input.epoch
+            ? 'A member left: rotate the keys (commit a new epoch) before sending'
+            : `The conversation is at epoch ${result.currentEpoch}; catch up on its keys and encrypt again`,
       );
     }
     return {

@@ -3,7 +3,7 @@ import { LIMITS, bytesSchema, idSchema } from '../wire.ts';
 
 export const sendInput = z.object({
   conversationId: idSchema,
-  epoch: z.number().int().min(1),
+  epoch: z.number().int().min(0),
   clientMessageId: idSchema,
   sentAt: z.date(),
   ciphertext: bytesSchema('Message', LIMITS.messageBytes).refine(
