@@ -155,7 +155,16 @@ const cases: Record<string, () => Promise<void>> = {
     ).toHaveLength(1);
   },
   'keys.claimPrekeys': async () => {
-    await notFound(mallory.client.api.keys.claimPrekeys.mutate({ userIds: [alice.id] }));
+    // Bundles are public key material (as in Signal): any signed-in user may claim, nobody else.
+    const anonymous = nodeClient(server.url).api.keys.claimPrekeys.mutate({ userIds: [alice.id] });
+    expect(await code(anonymous)).toBe('UNAUTHORIZED');
+    const [bundle] = await mallory.client.api.keys.claimPrekeys.mutate({ userIds: [alice.id] });
+    expect(Object.keys(bundle!).sort()).toEqual([
+      'cert',
+      'deviceId',
+      'oneTimePrekey',
+      'signedPrekey',
+    ]);
   },
   'keys.putSecrets': async () => {
     await alice.client.api.keys.putSecrets.mutate({

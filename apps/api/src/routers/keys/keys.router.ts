@@ -1,7 +1,6 @@
 import {
   addOneTimePrekeys,
   claimPrekeyBundles,
-  contactsOf,
   countOneTimePrekeys,
   deviceById,
   deviceListChain,
@@ -126,14 +125,11 @@ export const keysRouter = router({
 
   /**
    * Prekey bundles for every active device of these users, claiming one one-time prekey each.
-   * Only for users the caller shares a conversation with (or the caller), so strangers cannot
-   * drain anyone's one-time prekeys.
+   * As in Signal, any signed-in user may fetch them (adding someone to a group needs their keys
+   * before they are a member); the rate limit bounds draining, and a device whose one-time
+   * prekeys run out falls back to its signed prekey, with shorter-lived forward secrecy.
    */
   claimPrekeys: authedProcedure.input(userIdsInput).mutation(({ ctx, input }) => {
-    const allowed = new Set([ctx.user.id, ...contactsOf(ctx.deps.db, ctx.user.id)]);
-    if (input.userIds.some((id) => !allowed.has(id))) {
-      throw notFound('No conversation with one of those users');
-    }
     return claimPrekeyBundles(ctx.deps.db, [...new Set(input.userIds)]).map((b) => ({
       deviceId: b.deviceId,
       cert: toBase64url(b.cert),

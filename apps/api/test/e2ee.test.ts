@@ -1,0 +1,304 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createClient, type ClientEvent, type SecureChatClient } from '@securechat/client';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../src/app.ts';
+import { loadConfig } from '../src/env.ts';
+import { createLogger } from '../src/logger.ts';
+import { PASSWORD, startTestServer, uniqueName, waitFor, type TestServer } from './harness.ts';
+
+interface Person {
+  client: SecureChatClient;
+  id: string;
+  username: string;
+}
+
+async function person(url: string, prefix: string): Promise<Person> {
+  const client = createClient({
+    url,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    deviceName: `${prefix}'s laptop`,
+  });
+  const username = uniqueName(prefix);
+  const user = await client.auth.register(username, PASSWORD);
+  await client.devices.setup();
+  return { client, id: user.id, username };
+}
+
+/** Collects a client's decrypted events in the background. */
+function collect(client: SecureChatClient) {
+  const events: ClientEvent[] = [];
+  const stream = client.events();
+  const done = (async () => {
+    for await (const event of stream) events.push(event);
+  })().catch(() => {});
+  return {
+    events,
+    messages: () => events.flatMap((e) => (e.type === 'message' ? [e.message] : [])),
+    async stop() {
+      await stream.return?.(undefined);
+      await done;
+    },
+  };
+}
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('end-to-end messaging', () => {
+  it('round-trips a direct conversation: send, edit, react, reply, delete', async () => {
+    const alice = await person(server.url, 'alice');
+    const bob = await person(server.url, 'bob');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    const bobEvents = collect(bob.client);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const hello = await alice.client.messages.send(id, { text: 'hello bob' });
+    await waitFor(() => bobEvents.messages().some((m) => m.id === hello.id), 5000, 'bob receives');
+    const received = bobEvents.messages().find((m) => m.id === hello.id)!;
+    expect(received).toMatchObject({
+      text: 'hello bob',
+      sender: { id: alice.id, username: alice.username },
+    });
+
+    const reply = await bob.client.messages.send(id, { text: 'hi alice', replyTo: hello.id });
+    await alice.client.messages.edit(id, hello.id, 'hello bob (edited)');
+    await bob.client.messages.react(id, hello.id, '👍');
+    const seenByBob = await bob.client.messages.list(id);
+    const edited = seenByBob.find((m) => m.id === hello.id)!;
+    expect(edited.text).toBe('hello bob (edited)');
+    expect(edited.editedAt).toBeInstanceOf(Date);
+    expect(edited.reactions).toEqual([{ emoji: '👍', userIds: [bob.id] }]);
+    const seenByAlice = await alice.client.messages.list(id);
+    expect(seenByAlice.find((m) => m.id === reply.id)).toMatchObject({
+      text: 'hi alice',
+      replyTo: hello.id,
+    });
+
+    await alice.client.messages.delete(id, hello.id);
+    await waitFor(
+      () => bobEvents.events.some((e) => e.type === 'message.deleted' && e.messageId === hello.id),
+      5000,
+      'delete',
+    );
+    const afterDelete = (await bob.client.messages.list(id)).find((m) => m.id === hello.id)!;
+    expect(afterDelete).toMatchObject({ deleted: true, text: '' });
+    await bobEvents.stop();
+  });
+
+  it('round-trips a group of three, and the title travels encrypted', async () => {
+    const [a, b, c] = await Promise.all([
+      person(server.url, 'ga'),
+      person(server.url, 'gb'),
+      person(server.url, 'gc'),
+    ]);
+    const { id } = await a.client.conversations.createGroup({
+      title: 'Launch plans',
+      members: [b.username, c.username],
+    });
+    await b.client.messages.send(id, { text: 'from b' });
+    await c.client.messages.send(id, { text: 'from c' });
+    const texts = (await a.client.messages.list(id)).map((m) => m.text);
+    expect(texts).toEqual(['from c', 'from b']);
+    expect((await c.client.messages.list(id)).map((m) => m.sender.username)).toEqual([
+      c.username,
+      b.username,
+    ]);
+    const listed = await b.client.conversations.list();
+    // Bob learned the title by decrypting the control message in history.
+    await b.client.messages.list(id);
+    expect((await b.client.conversations.list()).find((x) => x.id === id)?.title).toBe(
+      'Launch plans',
+    );
+    expect(listed.find((x) => x.id === id)?.kind).toBe('group');
+  });
+
+  it('cuts a removed member off from everything sent afterwards', async () => {
+    const [a, b, c] = await Promise.all([
+      person(server.url, 'ra'),
+      person(server.url, 'rb'),
+      person(server.url, 'rc'),
+    ]);
+    const { id } = await a.client.conversations.createGroup({
+      title: 'Team',
+      members: [b.username, c.username],
+    });
+    await a.client.messages.send(id, { text: 'before removal' });
+    expect((await c.client.messages.list(id)).map((m) => m.text)).toContain('before removal');
+
+    // C keeps a copy of what the server delivers to see that it cannot read the later message.
+    const cEvents = collect(c.client);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await a.client.conversations.removeMember(id, c.username);
+    const after = await a.client.messages.send(id, { text: 'after removal' });
+    expect((await b.client.messages.list(id)).map((m) => m.text)).toContain('after removal');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cEvents.messages().some((m) => m.id === after.id)).toBe(false);
+    await expect(c.client.messages.list(id)).rejects.toThrow();
+    await cEvents.stop();
+  });
+
+  it('does not let a member added later read earlier messages', async () => {
+    const [a, b, late] = await Promise.all([
+      person(server.url, 'la'),
+      person(server.url, 'lb'),
+      person(server.url, 'll'),
+    ]);
+    const { id } = await a.client.conversations.createGroup({
+      title: 'Club',
+      members: [b.username],
+    });
+    const before = await a.client.messages.send(id, { text: 'secret from before' });
+    const addedAt = Date.now();
+    await a.client.conversations.addMember(id, late.username);
+    await a.client.messages.send(id, { text: 'welcome' });
+    // The server hands the newcomer the whole history; the old epoch's keys never reached them.
+    const seen = await late.client.messages.list(id);
+    // Unreadable: the earlier message and the group's first title (its type is secret too).
+    expect(seen.map((m) => m.text)).toEqual(['welcome', '', '']);
+    const unreadable = seen.filter((m) => m.undecryptable);
+    expect(unreadable.map((m) => m.id)).toContain(before.id);
+    expect(unreadable).toHaveLength(2);
+    expect(unreadable.every((m) => m.sentAt.getTime() <= addedAt)).toBe(true);
+    expect((await late.client.conversations.list()).find((x) => x.id === id)?.title).toBe('Club');
+  });
+
+  it('keeps a canary out of the database file, its WAL and the server log', async () => {
+    const alice = await person(server.url, 'ca');
+    const bob = await person(server.url, 'cb');
+    const canary = `canary-${randomBytes(12).toString('hex')}`;
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    await alice.client.messages.send(id, { text: `the secret is ${canary}` });
+    expect((await bob.client.messages.list(id))[0]?.text).toBe(`the secret is ${canary}`);
+    const { id: group } = await alice.client.conversations.createGroup({
+      title: `title ${canary}`,
+      members: [bob.username],
+    });
+    await bob.client.messages.list(group);
+    for (const path of [server.app.databasePath, `${server.app.databasePath}-wal`]) {
+      if (!existsSync(path)) continue;
+      const content = readFileSync(path);
+      expect(content.includes(canary), path).toBe(false);
+      expect(content.includes(Buffer.from(canary, 'utf16le')), path).toBe(false);
+    }
+    expect(server.logs.join('\n')).not.toContain(canary);
+  });
+
+  it('sends a client message id once even when the same send is retried', async () => {
+    const alice = await person(server.url, 'ia');
+    const bob = await person(server.url, 'ib');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    const first = await alice.client.messages.send(id, { text: 'once' });
+    const page = await alice.client.api.messages.list.query({ conversationId: id });
+    const stored = page.messages.find((m) => m.clientMessageId === first.id)!;
+    const again = await alice.client.api.messages.send.mutate({
+      conversationId: id,
+      epoch: stored.epoch,
+      clientMessageId: first.id,
+      sentAt: stored.sentAt,
+      ciphertext: stored.ciphertext!,
+    });
+    expect(again).toMatchObject({ seq: stored.seq, duplicate: true });
+    expect((await bob.client.messages.list(id)).filter((m) => m.text === 'once')).toHaveLength(1);
+  });
+
+  it('resolves two concurrent commits: one wins, the other refreshes and succeeds', async () => {
+    const alice = await person(server.url, 'xa');
+    const bob = await person(server.url, 'xb');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    // Both open the conversation's first epoch at once; each client retries on PRECONDITION_FAILED.
+    const [x, y] = await Promise.all([
+      alice.client.messages.send(id, { text: 'from alice' }),
+      bob.client.messages.send(id, { text: 'from bob' }),
+    ]);
+    const history = await alice.client.messages.list(id);
+    expect(history.map((m) => m.id).sort()).toEqual([x.id, y.id].sort());
+    expect(history.every((m) => !m.undecryptable)).toBe(true);
+  });
+
+  it('reports a mistyped recovery key clearly and recovers with the right one', async () => {
+    const alice = createClient({
+      url: server.url,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    const name = uniqueName('rk');
+    await alice.auth.register(name, PASSWORD);
+    const { recoveryKey } = await alice.devices.setup();
+    const second = createClient({
+      url: server.url,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    await second.auth.login(name, PASSWORD);
+    const typo =
+      recoveryKey.slice(0, 5) + (recoveryKey[5] === 'A' ? 'B' : 'A') + recoveryKey.slice(6);
+    await expect(second.devices.recover(typo)).rejects.toThrow(/recovery key|checksum|typo/i);
+    expect(await second.devices.isSetUp()).toBe(false);
+    await second.devices.recover(recoveryKey);
+    expect(await second.devices.isSetUp()).toBe(true);
+  });
+});
+
+describe('resuming events', () => {
+  it('delivers every message exactly once, in order, after the subscription drops', async () => {
+    const alice = await person(server.url, 'sa');
+    const bob = await person(server.url, 'sb');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    await alice.client.messages.send(id, { text: 'm0' });
+    let stream = collect(bob.client);
+    await waitFor(() => stream.messages().length >= 0, 100);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const sent = ['m1', 'm2'];
+    for (const text of sent) await alice.client.messages.send(id, { text });
+    await waitFor(() => stream.messages().length === 2, 5000, 'first two');
+    const firstBatch = stream.messages().map((m) => m.text);
+    await stream.stop();
+    for (const text of ['m3', 'm4', 'm5']) await alice.client.messages.send(id, { text });
+    stream = collect(bob.client);
+    await waitFor(() => stream.messages().length === 3, 5000, 'missed three');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect([...firstBatch, ...stream.messages().map((m) => m.text)]).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+      'm5',
+    ]);
+    await stream.stop();
+  });
+
+  it('delivers every message exactly once, in order, across a server restart', async () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: server.dataDir,
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+    });
+    let app = await startApp(config, createLogger('silent'));
+    const url = `http://127.0.0.1:${app.port}`;
+    const alice = await person(url, 'pa');
+    const bob = await person(url, 'pb');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    const stream = collect(bob.client);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await alice.client.messages.send(id, { text: 'r1' });
+    await waitFor(() => stream.messages().length === 1, 5000, 'before restart');
+
+    await app.close();
+    app = await startApp({ ...config, port: app.port }, createLogger('silent'));
+    for (const text of ['r2', 'r3', 'r4']) await alice.client.messages.send(id, { text });
+    await waitFor(() => stream.messages().length === 4, 15000, 'after restart');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stream.messages().map((m) => m.text)).toEqual(['r1', 'r2', 'r3', 'r4']);
+    await stream.stop();
+    alice.client.close();
+    bob.client.close();
+    await app.close();
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * Where a client keeps its keys and local state. Values are structured-clone data: plain
+ * objects, numbers, strings, Uint8Arrays and CryptoKeys (which stay non-extractable in
+ * IndexedDB). Implementations: {@link MemoryKeyStore} (Node, tests, bots), `IndexedDbKeyStore`
+ * (browsers), or your own (a file, a secret manager).
+ */
+export interface KeyStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every key that starts with `prefix`, in ascending order. */
+  keys(prefix: string): Promise<string[]>;
+}
+
+/** A KeyStore in memory: everything is lost when the process ends. */
+export class MemoryKeyStore implements KeyStore {
+  readonly #data = new Map<string, unknown>();
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return this.#data.get(key) as T | undefined;
+  }
+  async set(key: string, value: unknown): Promise<void> {
+    this.#data.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.#data.delete(key);
+  }
+  async keys(prefix: string): Promise<string[]> {
+    return [...this.#data.keys()].filter((key) => key.startsWith(prefix)).sort();
+  }
+}
