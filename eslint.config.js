@@ -73,6 +73,7 @@ export default tseslint.config(
     files: [
       'apps/api/src/env.ts',
       'apps/api/src/main.ts',
+      'apps/api/src/demo.ts',
       '**/*.config.ts',
       '**/*.config.js',
       '**/test/**',

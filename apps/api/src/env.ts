@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const boolean = z
@@ -118,4 +120,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
   };
+}
+
+/**
+ * The configuration for a server process: exits with the message naming every bad variable.
+ * Without WEB_DIST it serves apps/web/dist when that has been built.
+ */
+export function loadConfigOrExit(env: Record<string, string | undefined>): Config {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  if (!config.webDist) {
+    const built = fileURLToPath(new URL('../../web/dist', import.meta.url));
+    if (existsSync(built)) config.webDist = built;
+  }
+  return config;
 }

@@ -3,6 +3,7 @@ import { conversationsRouter } from './routers/conversations/conversations.route
 import { eventsRouter } from './routers/events/events.router.ts';
 import { keysRouter } from './routers/keys/keys.router.ts';
 import { messagesRouter } from './routers/messages/messages.router.ts';
+import { serverRouter } from './routers/server/server.router.ts';
 import { settingsRouter } from './routers/settings/settings.router.ts';
 import { usersRouter } from './routers/users/users.router.ts';
 import { router } from './trpc/init.ts';
@@ -16,6 +17,7 @@ export const appRouter = router({
   messages: messagesRouter,
   events: eventsRouter,
   settings: settingsRouter,
+  server: serverRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -249,6 +249,10 @@ const cases: Record<string, () => Promise<void>> = {
     bobSub.unsubscribe();
     expect(seen.filter((e: any) => e.data.type === 'message')).toEqual([]);
   },
+  'server.info': async () => {
+    // Public, and says nothing about anyone.
+    expect(await nodeClient(server.url).api.server.info.query()).toEqual({ demo: false });
+  },
   'settings.get': async () => {
     await alice.client.api.settings.update.mutate({ sendTyping: false });
     expect((await mallory.client.api.settings.get.query()).sendTyping).toBe(true);

@@ -20,3 +20,4 @@ export {
   DeviceNotSetUpError,
   NotSetUpError,
 } from './e2ee/errors.ts';
+export { IndexedDbKeyStore } from './key-store-idb.ts';

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
+import { DemoBanner } from './demo-banner.tsx';
 import type { SessionUser } from '../features/auth/use-session.ts';
 import { ChatsIcon, LogoIcon, SettingsIcon } from './icons.tsx';
 import { UserMenu } from './user-menu.tsx';
@@ -41,6 +42,7 @@ export function AppShell({ user, children }: { user: SessionUser; children: Reac
           <UserMenu user={user} />
         </div>
       </header>
+      <DemoBanner />
       <main id="main" className="shell-main" tabIndex={-1}>
         {children}
       </main>

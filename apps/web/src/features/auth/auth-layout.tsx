@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { LockIcon, LogoIcon } from '../../components/icons.tsx';
+import { DemoBanner } from '../../components/demo-banner.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 
 /** The frame of the signed-out pages: the brand, one card with the form, and a footer line. */
@@ -16,6 +17,7 @@ export function AuthLayout({
 }) {
   return (
     <div className="auth-page">
+      <DemoBanner />
       <header className="auth-brand">
         <LogoIcon />
         <span className="brand-name">SecureChat</span>
