@@ -23,6 +23,7 @@ CREATE TABLE `devices` (
 	`created_at` integer NOT NULL,
 	`last_seen_at` integer NOT NULL,
 	`revoked_at` integer,
+	`created_after_event_id` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { lastEventId } from './events.ts';
 import {
   deviceListVersions,
   deviceLists,
@@ -78,7 +79,7 @@ export function upsertDevice(
   now: Date,
 ): void {
   db.insert(devices)
-    .values({ ...row, createdAt: now, lastSeenAt: now })
+    .values({ ...row, createdAt: now, lastSeenAt: now, createdAfterEventId: lastEventId(db) })
     .onConflictDoUpdate({ target: devices.id, set: { cert: row.cert, lastSeenAt: now } })
     .run();
 }

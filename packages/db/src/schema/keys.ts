@@ -48,6 +48,8 @@ export const devices = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull(),
     revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+    /** The newest event when the device was added: a first subscription starts after it. */
+    createdAfterEventId: integer('created_after_event_id').notNull().default(0),
   },
   (t) => [index('devices_user_id_idx').on(t.userId)],
 );

@@ -1,4 +1,4 @@
-import { eventsAfter, lastEventId as newestEventId } from '@securechat/db';
+import { deviceById, eventsAfter } from '@securechat/db';
 import { tracked } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -25,7 +25,7 @@ async function drained(socket: WebSocket, signal: AbortSignal | undefined): Prom
 export const onEventInput = z.object({
   /** A random id the client picks per stream; it ties this stream to its WebSocket frames. */
   streamId: z.string().min(8).max(64),
-  /** The last event this device processed; omitted on first connect (start from now). */
+  /** The last event this device processed; omitted on its first connect. */
   lastEventId: z
     .string()
     .regex(/^\d{1,15}$/, 'lastEventId must be an event id')
@@ -54,7 +54,11 @@ export const eventsRouter = router({
     const deviceId = requireDevice(ctx);
     const { db, hub } = ctx.deps;
     const target = { userId: ctx.user.id, deviceId };
-    let cursor = input.lastEventId ? Number(input.lastEventId) : newestEventId(db);
+    // A device's first stream starts where the device was added, so nothing addressed to it
+    // since (its first envelopes, messages sent while it was connecting) is missed.
+    let cursor = input.lastEventId
+      ? Number(input.lastEventId)
+      : (deviceById(db, deviceId)?.createdAfterEventId ?? 0);
 
     connection.eventStreamOpen = true;
     const attachment = hub.attach({
