@@ -27,8 +27,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SecureChatClient } from '@securechat/client';
 import WebSocket from 'ws';
+import { createHttpSender } from './lib/http-sender.ts';
 import {
   LatencyTracker,
   rawReceiver,
@@ -40,8 +40,10 @@ import {
 import {
   API_DIR,
   cleanupAll,
+  machineBusyMicros,
   probe,
   processCpuMicros,
+  profile,
   removeTempDir,
   startApiServer,
   startRawServer,
@@ -56,6 +58,9 @@ const int = (name: string, fallback: number) => {
   const value = process.env[name];
   return value ? Number.parseInt(value, 10) : fallback;
 };
+
+/** BENCH_ONLY=a or b runs one scenario (for profiling); the default runs both. */
+const only = process.env.BENCH_ONLY ?? '';
 
 const params = {
   ciphertextBytes: int('BENCH_CIPHERTEXT_BYTES', 320),
@@ -82,6 +87,8 @@ const params = {
     maxP99MsAt10k: 200,
   },
   cpuProfileDir: process.env.BENCH_CPU_PROF_DIR || undefined,
+  /** Writes heap snapshots of the server before and after the idle connections (B). */
+  heapSnapshotDir: process.env.BENCH_HEAP_SNAPSHOT_DIR || undefined,
 };
 
 const ciphertexts = Array.from({ length: 64 }, () =>
@@ -132,6 +139,8 @@ interface Meter {
   cpu(): Promise<number>;
   /** CPU time so far of every process of the run by role, µs: where the cores went. */
   split(): Record<string, number>;
+  /** With BENCH_CPU_PROF_DIR: profiles the server over the measured interval. */
+  profile(action: 'start' | 'stop', name: string): Promise<void>;
 }
 
 interface LoopResult {
@@ -165,6 +174,8 @@ async function drive(opts: {
   meter: Meter;
   warmupMs: number;
   measureMs: number;
+  /** Names the CPU profile of the measured interval (BENCH_CPU_PROF_DIR). */
+  name: string;
 }): Promise<LoopResult> {
   const { tracker, meter } = opts;
   let running = true;
@@ -219,6 +230,7 @@ async function drive(opts: {
   await sleep(opts.warmupMs);
   tracker.reset();
   tracker.measuring = true;
+  await meter.profile('start', opts.name);
   const [d0, c0] = await Promise.all([meter.delivered(), meter.cpu()]);
   const s0 = meter.split();
   const t0 = performance.now();
@@ -226,6 +238,7 @@ async function drive(opts: {
   const [d1, c1] = await Promise.all([meter.delivered(), meter.cpu()]);
   const s1 = meter.split();
   const t1 = performance.now();
+  await meter.profile('stop', opts.name);
   tracker.measuring = false;
   running = false;
   if (rateTimer) clearInterval(rateTimer);
@@ -267,15 +280,22 @@ function meterFor(
   return {
     delivered: async () => (await receivers.counts()).messages + tracker.delivered,
     cpu: async () => (await probe(server.child)).cpuMicros,
+    profile: async (action, name) => {
+      if (!params.cpuProfileDir) return;
+      mkdirSync(params.cpuProfileDir, { recursive: true });
+      await profile(server.child, action, join(params.cpuProfileDir, `${name}.cpuprofile`));
+    },
     split: () => {
       const self = process.cpuUsage();
       let generators = 0;
       for (const pid of receivers.pids) generators += processCpuMicros(pid) ?? 0;
-      return {
+      const ours = {
         server: processCpuMicros(server.child.pid) ?? 0,
         generators,
         orchestrator: self.user + self.system,
       };
+      const machine = machineBusyMicros() ?? 0;
+      return { ...ours, others: machine - ours.server - ours.generators - ours.orchestrator };
     },
   };
 }
@@ -288,9 +308,7 @@ async function scenarioATrpc() {
   const { groups, ms: seedMs } = seed(dataDir, { groupSize: params.a.subscribers });
   const group = groups[0]!;
   log(`A/tRPC: seeded ${group.members.length} users and the group in ${seedMs} ms`);
-  const server = await startApiServer(dataDir, {
-    cpuProfileDir: params.cpuProfileDir ? join(params.cpuProfileDir, 'a') : undefined,
-  });
+  const server = await startApiServer(dataDir);
   const url = `http://127.0.0.1:${server.port}`;
   const tracker = new LatencyTracker();
   const real: RealClient[] = [];
@@ -345,6 +363,7 @@ async function scenarioATrpc() {
     meter: meterFor(server, receivers, tracker),
     warmupMs: params.warmupMs,
     measureMs: params.measureMs,
+    name: 'a-trpc',
   });
   const counts = await receivers.counts();
   const after = await probe(server.child, true);
@@ -426,6 +445,7 @@ async function scenarioARaw(mode: 'plain' | 'corked') {
     meter: meterFor(server, receivers, tracker),
     warmupMs: params.warmupMs,
     measureMs: params.measureMs,
+    name: `a-raw-${mode}`,
   });
   const counts = await receivers.counts();
   senderSocket.close();
@@ -448,10 +468,10 @@ async function scenarioARaw(mode: 'plain' | 'corked') {
 async function scenarioB() {
   const dataDir = trackTempDir(mkdtempSync(join(os.tmpdir(), 'securechat-bench-b-')));
   const { directs, ms: seedMs } = seed(dataDir, { directPairs: params.b.pairs });
-  log(`B: seeded ${directs.length * 2} users in ${directs.length} direct conversations in ${seedMs} ms`);
-  const server = await startApiServer(dataDir, {
-    cpuProfileDir: params.cpuProfileDir ? join(params.cpuProfileDir, 'b') : undefined,
-  });
+  log(
+    `B: seeded ${directs.length * 2} users in ${directs.length} direct conversations in ${seedMs} ms`,
+  );
+  const server = await startApiServer(dataDir);
   const url = `http://127.0.0.1:${server.port}`;
   const tracker = new LatencyTracker();
 
@@ -467,7 +487,12 @@ async function scenarioB() {
   // Baseline after the real clients are in: every code path is warm, so the difference below is
   // what the additional idle connections cost.
   await sleep(500);
-  const baseline = await probe(server.child, true);
+  const snapshot = (name: string) => {
+    if (!params.heapSnapshotDir) return undefined;
+    mkdirSync(params.heapSnapshotDir, { recursive: true });
+    return join(params.heapSnapshotDir, `${name}.heapsnapshot`);
+  };
+  const baseline = await probe(server.child, true, snapshot('b-baseline'));
   const connectStarted = performance.now();
   const receivers = await startReceivers(
     {
@@ -489,7 +514,7 @@ async function scenarioB() {
   await settle(async () => (await receivers.counts()).otherFrames);
   receivers.settle();
   await sleep(1000);
-  const loaded = await probe(server.child, true);
+  const loaded = await probe(server.child, true, snapshot('b-idle-connections'));
   const n = receivers.started.subscribed;
   const perConnection = (a: number, b: number) => (n > 0 ? round((b - a) / n) : null);
   const memory = {
@@ -519,13 +544,8 @@ async function scenarioB() {
       `heap+external ${memory.heapPlusExternalBytesPerConnection} B, RSS ${memory.rssBytesPerConnection} B`,
   );
 
-  // Senders: the stock client of whichever member sends (HTTP mutations, as in the app).
-  const clients = new Map<string, SecureChatClient>();
-  const clientOf = (token: string) => {
-    let client = clients.get(token);
-    if (!client) clients.set(token, (client = stockClient(url, token)));
-    return client;
-  };
+  // Senders: whichever member sends, over HTTP as the stock client does (lib/http-sender.ts).
+  const http = createHttpSender(server.port, params.b.window);
   let turn = 0;
   const others = directs.slice(params.b.realClients);
   const send = (id: string) => {
@@ -535,7 +555,8 @@ async function scenarioB() {
     let realReceivers = 0;
     if (turn % params.b.latencyEvery === 0) {
       // To a real client, from the other member (a cheap socket that also gets its own copy).
-      conversation = latencyConversations[(turn / params.b.latencyEvery) % latencyConversations.length]!;
+      conversation =
+        latencyConversations[(turn / params.b.latencyEvery) % latencyConversations.length]!;
       from = conversation.members[1]!;
       realReceivers = 1;
     } else {
@@ -544,7 +565,7 @@ async function scenarioB() {
     }
     return {
       realReceivers,
-      done: clientOf(from.token).api.messages.send.mutate({
+      done: http.send(from.token, {
         conversationId: conversation.id,
         epoch: conversation.epoch,
         clientMessageId: id,
@@ -563,6 +584,7 @@ async function scenarioB() {
     meter,
     warmupMs: params.warmupMs,
     measureMs: params.measureMs,
+    name: 'b-steady',
   });
   log(`B: closed loop, ${params.b.window} sends in flight`);
   const saturated = await drive({
@@ -573,10 +595,11 @@ async function scenarioB() {
     meter,
     warmupMs: params.warmupMs,
     measureMs: Math.round(params.measureMs / 2),
+    name: 'b-closed-loop',
   });
   const counts = await receivers.counts();
   for (const client of real) client.close();
-  for (const client of clients.values()) client.close();
+  http.close();
   await receivers.stop();
   await server.stop();
   removeTempDir(dataDir);
@@ -629,38 +652,59 @@ async function main() {
     `machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model}), node ${process.version}; ` +
       `${params.a.subscribers} subscribers, ${params.b.pairs * 2} connections`,
   );
-  const trpc = await scenarioATrpc();
-  log(`A/tRPC: ${trpc.deliveriesPerSecond} deliveries/s, p99 ${trpc.latency.p99Ms} ms`);
-  const rawPlain = await scenarioARaw('plain');
-  log(`A/raw plain: ${rawPlain.deliveriesPerSecond} deliveries/s, p99 ${rawPlain.latency.p99Ms} ms`);
-  const rawCorked = await scenarioARaw('corked');
-  log(`A/raw corked: ${rawCorked.deliveriesPerSecond} deliveries/s, p99 ${rawCorked.latency.p99Ms} ms`);
-  const b = await scenarioB();
-  log(`B: steady p99 ${b.steady.latency.p99Ms} ms; max ${b.saturated.deliveriesPerSecond} deliveries/s`);
+  let a = null;
+  if (only !== 'b') {
+    const trpc = await scenarioATrpc();
+    log(`A/tRPC: ${trpc.deliveriesPerSecond} deliveries/s, p99 ${trpc.latency.p99Ms} ms`);
+    const rawPlain = await scenarioARaw('plain');
+    log(`A/raw plain: ${rawPlain.deliveriesPerSecond} deliveries/s`);
+    const rawCorked = await scenarioARaw('corked');
+    log(`A/raw corked: ${rawCorked.deliveriesPerSecond} deliveries/s`);
+    a = {
+      trpc,
+      rawPlain,
+      rawCorked,
+      ratioToRawPlain: round(trpc.deliveriesPerSecond / rawPlain.deliveriesPerSecond, 2),
+      ratioToRawCorked: round(trpc.deliveriesPerSecond / rawCorked.deliveriesPerSecond, 2),
+      cpuPerDeliveryToRawPlain:
+        trpc.serverCpuMicrosPerDelivery && rawPlain.serverCpuMicrosPerDelivery
+          ? round(trpc.serverCpuMicrosPerDelivery / rawPlain.serverCpuMicrosPerDelivery, 2)
+          : null,
+    };
+  }
+  let b = null;
+  if (only !== 'a') {
+    b = await scenarioB();
+    log(`B: steady p99 ${b.steady.latency.p99Ms} ms; max ${b.saturated.deliveriesPerSecond}/s`);
+  }
 
-  const ratio = round(trpc.deliveriesPerSecond / rawPlain.deliveriesPerSecond, 2);
-  const bytesPerConnection = b.memory.heapPlusExternalBytesPerConnection;
-  const p99 = b.steady.latency.p99Ms;
-  const targets = [
-    {
+  const targets = [];
+  if (a) {
+    targets.push({
       name: 'delivery rate at 1,000 subscribers vs raw ws broadcast (one send per subscriber)',
       target: `>= ${params.targets.minRatioToRaw}`,
-      measured: ratio,
-      pass: ratio >= params.targets.minRatioToRaw,
-    },
-    {
-      name: 'server memory per idle authenticated connection (heap + external, after GC)',
-      target: `<= ${params.targets.maxBytesPerIdleConnection} bytes`,
-      measured: bytesPerConnection,
-      pass: bytesPerConnection !== null && bytesPerConnection <= params.targets.maxBytesPerIdleConnection,
-    },
-    {
-      name: `send-to-receive p99 at ${b.connections} connections (${params.b.ratePerSecond} messages/s)`,
-      target: `< ${params.targets.maxP99MsAt10k} ms`,
-      measured: p99,
-      pass: p99 !== null && p99 < params.targets.maxP99MsAt10k && b.steady.sendErrors === 0,
-    },
-  ];
+      measured: a.ratioToRawPlain,
+      pass: a.ratioToRawPlain >= params.targets.minRatioToRaw && a.trpc.sendErrors === 0,
+    });
+  }
+  if (b) {
+    const bytes = b.memory.heapPlusExternalBytesPerConnection;
+    const p99 = b.steady.latency.p99Ms;
+    targets.push(
+      {
+        name: 'server memory per idle authenticated connection (heap + external, after GC)',
+        target: `<= ${params.targets.maxBytesPerIdleConnection} bytes`,
+        measured: bytes,
+        pass: bytes !== null && bytes <= params.targets.maxBytesPerIdleConnection,
+      },
+      {
+        name: `send-to-receive p99 at ${b.connections} connections, ${params.b.ratePerSecond} messages/s`,
+        target: `< ${params.targets.maxP99MsAt10k} ms`,
+        measured: p99,
+        pass: p99 !== null && p99 < params.targets.maxP99MsAt10k && b.steady.sendErrors === 0,
+      },
+    );
+  }
   const results = {
     generatedAt: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
@@ -670,16 +714,12 @@ async function main() {
       totalMemoryGiB: round(os.totalmem() / 2 ** 30, 1),
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
-      note: 'server, raw reference, generators and orchestrator share these cores over loopback',
+      note:
+        'server, raw reference, generators and orchestrator share these cores over loopback; ' +
+        'coresByRole.others is CPU used by processes outside the benchmark meanwhile',
     },
     parameters: { ...params, messageMinBytes, ciphertextBase64Chars: ciphertexts[0]!.length },
-    scenarioA: {
-      trpc,
-      rawPlain,
-      rawCorked,
-      ratioToRawPlain: ratio,
-      ratioToRawCorked: round(trpc.deliveriesPerSecond / rawCorked.deliveriesPerSecond, 2),
-    },
+    scenarioA: a,
     scenarioB: b,
     targets,
     allTargetsMet: targets.every((t) => t.pass),
@@ -687,51 +727,43 @@ async function main() {
   const file = await writeResults(results);
 
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v);
+  const runs: [string, LoopResult][] = [];
+  if (a) {
+    runs.push(
+      [`A tRPC (${a.trpc.subscribers} subscribers)`, a.trpc],
+      ['A raw ws, send per subscriber', a.rawPlain],
+      ['A raw ws, corked per turn', a.rawCorked],
+    );
+  }
+  if (b) runs.push([`B steady (${b.connections} conns)`, b.steady], ['B closed loop', b.saturated]);
   console.log(
     `\n${table([
-      [
-        'run',
-        'deliveries/s',
-        'msgs/s',
-        'p50 ms',
-        'p99 ms',
-        'server CPU µs/delivery',
-        'server cores',
-        'cores by process',
-      ],
-      ...(
-        [
-          ['A tRPC (1,000 subs)', trpc],
-          ['A raw ws plain', rawPlain],
-          ['A raw ws corked', rawCorked],
-          [`B steady (${b.connections} conns)`, b.steady],
-          [`B closed loop`, b.saturated],
-        ] as const
-      ).map(([name, r]) => [
+      ['run', 'deliveries/s', 'p50 ms', 'p99 ms', 'server µs/delivery', 'CPU cores by process'],
+      ...runs.map(([name, r]) => [
         name,
         fmt(r.deliveriesPerSecond),
-        fmt(r.messagesPerSecond),
         fmt(r.latency.p50Ms),
         fmt(r.latency.p99Ms),
         fmt(r.serverCpuMicrosPerDelivery),
-        fmt(r.serverCpuCores),
         Object.entries(r.coresByRole)
           .map(([role, cores]) => `${role} ${cores}`)
           .join(', '),
       ]),
     ])}\n`,
   );
+  if (b) {
+    console.log(
+      `B memory per idle connection (after GC): heap ${fmt(b.memory.heapBytesPerConnection)} B, ` +
+        `external ${fmt(b.memory.externalBytesPerConnection)} B, RSS ${fmt(b.memory.rssBytesPerConnection)} B\n`,
+    );
+  }
   console.log(
     table([
       ['target', 'wanted', 'measured', 'result'],
       ...targets.map((t) => [t.name, t.target, fmt(t.measured), t.pass ? 'PASS' : 'FAIL']),
     ]),
   );
-  console.log(
-    `\nB memory per idle connection: heap ${fmt(b.memory.heapBytesPerConnection)} B, external ` +
-      `${fmt(b.memory.externalBytesPerConnection)} B, RSS ${fmt(b.memory.rssBytesPerConnection)} B`,
-  );
-  console.log(`results: ${file}`);
+  console.log(`\nresults: ${file}`);
 }
 
 process.on('SIGINT', () => {

@@ -116,7 +116,9 @@ export class CheapSocket {
     const mask = randomBytes(4);
     const masked = Buffer.from(payload);
     for (let i = 0; i < masked.length; i++) masked[i]! ^= mask[i & 3]!;
-    this.socket.write(Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | masked.length]), mask, masked]));
+    this.socket.write(
+      Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | masked.length]), mask, masked]),
+    );
   }
 
   private read(chunk: Buffer): void {
@@ -151,7 +153,9 @@ export class CheapSocket {
       }
       const opcode = b0 & 0x0f;
       const inspect =
-        opcode >= 8 || length === 4 || (!this.settled && length <= INSPECT_MAX && length < minMessage);
+        opcode >= 8 ||
+        length === 4 ||
+        (!this.settled && length <= INSPECT_MAX && length < minMessage);
       if (inspect) {
         if (end - i < header + length) break;
         const payload = buffer.subarray(i + header, i + header + length);

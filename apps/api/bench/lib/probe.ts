@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
+
 /**
  * Answers the benchmark orchestrator's `probe` messages over the IPC channel with this process's
  * CPU time and memory (after a full GC when asked and when run with `--expose-gc`), so the
@@ -18,19 +22,49 @@ export interface ProbeReply {
 export interface ProbeRequest {
   type: 'probe';
   gc?: boolean;
+  /** Also writes a heap snapshot here (after the GC): what idle connections are made of. */
+  heapSnapshot?: string;
+}
+
+/** Starts or stops (writing `file`) a CPU profile of just the measured interval. */
+export interface ProfileRequest {
+  type: 'profile';
+  action: 'start' | 'stop';
+  file?: string;
+}
+
+let session: Session | null = null;
+
+function profile(message: ProfileRequest): void {
+  const done = () => process.send?.({ type: 'profile', action: message.action });
+  if (message.action === 'start') {
+    session = new Session();
+    session.connect();
+    session.post('Profiler.enable', () => session!.post('Profiler.start', done));
+    return;
+  }
+  if (!session) return done();
+  session.post('Profiler.stop', (error, result) => {
+    if (!error && message.file) writeFileSync(message.file, JSON.stringify(result.profile));
+    session?.disconnect();
+    session = null;
+    done();
+  });
 }
 
 export function installProbe(): void {
   if (!process.send) return;
   // The channel must not keep the process alive: the server exits on its own signals.
   process.channel?.unref();
-  process.on('message', (message: ProbeRequest) => {
+  process.on('message', (message: ProbeRequest | ProfileRequest) => {
+    if (message?.type === 'profile') return profile(message);
     if (message?.type !== 'probe') return;
     const gc = (globalThis as { gc?: () => void }).gc;
     if (message.gc && gc) {
       gc();
       gc();
     }
+    if (message.heapSnapshot) writeHeapSnapshot(message.heapSnapshot);
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
     const reply: ProbeReply = {

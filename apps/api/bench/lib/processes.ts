@@ -12,6 +12,23 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 const children = new Set<ChildProcess>();
 
 let ticksPerSecond: number | null = null;
+
+/**
+ * CPU time the whole machine has spent busy so far (all cores, everything but idle and iowait),
+ * µs, from /proc/stat. Set against our own processes it shows what others ran meanwhile: this
+ * machine may be shared, and a benchmark must say when it was.
+ */
+export function machineBusyMicros(): number | null {
+  try {
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    const busy = user! + nice! + system! + irq! + softirq! + steal!;
+    return (busy / ticksPerSecond) * 1e6;
+  } catch {
+    return null;
+  }
+}
 /** CPU time (user + system) a process has used so far, µs, from /proc; null if unreadable. */
 export function processCpuMicros(pid: number | undefined): number | null {
   if (!pid) return null;
@@ -65,12 +82,16 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
 }
 
 /** Asks a child running lib/probe.ts for its CPU time and memory (after GC when `gc`). */
-export function probe(child: ChildProcess, gc = false): Promise<ProbeReply> {
+export function probe(
+  child: ChildProcess,
+  gc = false,
+  heapSnapshot?: string,
+): Promise<ProbeReply> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
       reject(new Error('probe timed out'));
-    }, 15_000);
+    }, 120_000);
     const onMessage = (message: unknown) => {
       if ((message as { type?: string })?.type !== 'probe') return;
       clearTimeout(timer);
@@ -78,7 +99,20 @@ export function probe(child: ChildProcess, gc = false): Promise<ProbeReply> {
       resolve(message as ProbeReply);
     };
     child.on('message', onMessage);
-    child.send({ type: 'probe', gc });
+    child.send({ type: 'probe', gc, heapSnapshot });
+  });
+}
+
+/** Starts or stops a CPU profile in a child running lib/probe.ts (stop writes `file`). */
+export function profile(child: ChildProcess, action: 'start' | 'stop', file?: string) {
+  return new Promise<void>((resolve) => {
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: string })?.type !== 'profile') return;
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'profile', action, file });
   });
 }
 
@@ -95,13 +129,9 @@ export interface RunningProcess {
  * preloaded. Logs at info so the `server.listening` line gives the port; nothing on the hot path
  * logs at info.
  */
-export async function startApiServer(
-  dataDir: string,
-  options: { cpuProfileDir?: string | undefined } = {},
-): Promise<RunningProcess> {
+export async function startApiServer(dataDir: string): Promise<RunningProcess> {
   const args = [
     '--expose-gc',
-    ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
     '--import',
     'tsx',
     '--import',

@@ -11,7 +11,11 @@ import {
   upsertDevice,
   type Db,
 } from '@securechat/db';
-import { generateSessionToken, sessionIdFromToken, SESSION_TTL_MS } from '../../src/auth/sessions.ts';
+import {
+  generateSessionToken,
+  sessionIdFromToken,
+  SESSION_TTL_MS,
+} from '../../src/auth/sessions.ts';
 
 /**
  * Benchmark setup straight into the server's SQLite file, before the server starts: only
@@ -140,7 +144,9 @@ export function seed(
     if (plan.directPairs) {
       const users = seedUsers(handle.db, plan.directPairs * 2, 'direct', now);
       for (let i = 0; i < plan.directPairs; i++) {
-        directs.push(seedConversation(handle.db, 'direct', [users[2 * i]!, users[2 * i + 1]!], now));
+        directs.push(
+          seedConversation(handle.db, 'direct', [users[2 * i]!, users[2 * i + 1]!], now),
+        );
       }
     }
     return { groups, directs };
