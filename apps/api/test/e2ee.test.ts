@@ -262,6 +262,7 @@ describe('resuming events', () => {
     await waitFor(() => stream.messages().length === 3, 5000, 'missed three');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect([...firstBatch, ...stream.messages().map((m) => m.text)]).toEqual([
+      'm0',
       'm1',
       'm2',
       'm3',
