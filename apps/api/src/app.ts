@@ -14,6 +14,8 @@ import type { Config } from './env.ts';
 import { createEventBus } from './events/bus.ts';
 import { createHub, type Hub } from './events/hub.ts';
 import { createMessageWriter } from './routers/messages/message-writer.ts';
+import { createBlobStore } from './files/blob-store.ts';
+import { cleanUpFiles } from './files/cleanup.ts';
 import type { Logger } from './logger.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { createRateLimiter } from './trpc/rate-limit.ts';
@@ -57,6 +59,10 @@ export async function startApp(
       ),
   });
 
+  const blobs = createBlobStore(config.dataDir);
+  await blobs.init();
+  await cleanUpFiles(db, blobs, logger);
+
   const server = await startServer({
     config,
     db: database.db,
@@ -68,13 +74,20 @@ export async function startApp(
     connections: createConnectionRegistry(),
     hub,
     messageWriter: createMessageWriter(db, hub),
+    blobs,
     dummyPasswordHash: await createDummyHash(),
   });
 
+  let minutes = 0;
   const housekeeping = setInterval(() => {
     throttle.sweep();
     rateLimiter.sweep();
     sessions.deleteExpired();
+    if (++minutes % 10 === 0) {
+      cleanUpFiles(db, blobs, logger).catch((error: unknown) =>
+        logger.error({ err: error }, 'file cleanup failed'),
+      );
+    }
   }, 60_000);
   housekeeping.unref();
 

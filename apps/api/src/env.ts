@@ -57,6 +57,8 @@ const envSchema = z.object({
   MAX_BATCH_SIZE: positiveInt(1000).default(50),
   MAX_SUBSCRIPTIONS: positiveInt(1000).default(10),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_000_000).default(1200),
+  MAX_FILE_BYTES: positiveInt(64 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),
+  FILE_QUOTA_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(2 * 1024 * 1024 * 1024),
   DEMO: boolean.default(false),
 });
 
@@ -81,6 +83,10 @@ export interface Config {
     maxBatchSize: number;
     maxSubscriptions: number;
     ratePerMinute: number;
+    /** Largest encrypted file (ciphertext bytes). */
+    maxFileBytes: number;
+    /** Bytes of files one user may keep. */
+    fileQuotaBytes: number;
   };
 }
 
@@ -118,6 +124,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxBatchSize: e.MAX_BATCH_SIZE,
       maxSubscriptions: e.MAX_SUBSCRIPTIONS,
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxFileBytes: e.MAX_FILE_BYTES,
+      fileQuotaBytes: e.FILE_QUOTA_BYTES,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { authRouter } from './routers/auth/auth.router.ts';
 import { conversationsRouter } from './routers/conversations/conversations.router.ts';
 import { eventsRouter } from './routers/events/events.router.ts';
+import { filesRouter } from './routers/files/files.router.ts';
 import { keysRouter } from './routers/keys/keys.router.ts';
 import { messagesRouter } from './routers/messages/messages.router.ts';
 import { serverRouter } from './routers/server/server.router.ts';
@@ -16,6 +17,7 @@ export const appRouter = router({
   conversations: conversationsRouter,
   messages: messagesRouter,
   events: eventsRouter,
+  files: filesRouter,
   settings: settingsRouter,
   server: serverRouter,
 });

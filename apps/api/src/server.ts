@@ -14,6 +14,7 @@ import { appRouter } from './router.ts';
 import { createHttpContext, createWsContext, type ServerDeps } from './trpc/context.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
 import { originAllowed } from './http/request.ts';
+import { createFileRoutes } from './files/routes.ts';
 
 /** Close code telling clients the server is going away and they should reconnect elsewhere/later. */
 export const CLOSE_GOING_AWAY = 1001;
@@ -93,6 +94,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       })
     : null;
 
+  const fileRoutes = createFileRoutes(deps);
   let draining = false;
 
   const httpServer = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
@@ -102,15 +104,24 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       if (draining) return json(res, 503, { status: 'draining' });
       return json(res, 200, { status: 'ok' });
     }
-    if (url === '/trpc' || url.startsWith('/trpc/') || url.startsWith('/trpc?')) {
-      // A state-changing request from a foreign page would carry the user's cookie: refuse it.
-      if (
-        req.method !== 'GET' &&
-        req.method !== 'HEAD' &&
-        !originAllowed(req, config.allowedOrigins)
-      ) {
-        return json(res, 403, { error: 'Origin not allowed' });
-      }
+    const path = url.split('?')[0]!;
+    const isFiles = path.startsWith('/files/');
+    const isApi = isFiles || path === '/trpc' || path.startsWith('/trpc/');
+    // A state-changing request from a foreign page would carry the user's cookie: refuse it.
+    if (
+      isApi &&
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      !originAllowed(req, config.allowedOrigins)
+    ) {
+      return json(res, 403, { error: 'Origin not allowed' });
+    }
+    if (isFiles) {
+      res.setHeader('Cache-Control', 'no-store');
+      if (!fileRoutes(req, res, path)) json(res, 404, { error: 'Not found' });
+      return;
+    }
+    if (isApi) {
       res.setHeader('Cache-Control', 'no-store');
       return trpcHandler(req, res);
     }
@@ -119,8 +130,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     }
     json(res, 404, { error: 'Not found' });
   });
+  // Slow headers are cut early (slowloris); a body may take long (a 100 MiB upload on a slow
+  // link) but not stall: 60 s without a byte closes the socket.
   httpServer.headersTimeout = 20_000;
-  httpServer.requestTimeout = 60_000;
+  httpServer.requestTimeout = 30 * 60_000;
+  httpServer.timeout = 60_000;
   httpServer.keepAliveTimeout = 5_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsFrameBytes });

@@ -249,6 +249,38 @@ const cases: Record<string, () => Promise<void>> = {
     bobSub.unsubscribe();
     expect(seen.filter((e: any) => e.data.type === 'message')).toEqual([]);
   },
+  'files.createUpload': () =>
+    notFound(
+      mallory.client.api.files.createUpload.mutate({
+        conversationId,
+        fileId: randomBytes(16).toString('hex'),
+        size: 1,
+      }),
+    ),
+  'files.complete': async () => {
+    const fileId = randomBytes(16).toString('hex');
+    await alice.client.api.files.createUpload.mutate({ conversationId, fileId, size: 1 });
+    await notFound(mallory.client.api.files.complete.mutate({ fileId, sha256: '0'.repeat(64) }));
+  },
+  'files.list': () => notFound(mallory.client.api.files.list.query({ conversationId })),
+  'files.delete': async () => {
+    const fileId = randomBytes(16).toString('hex');
+    await alice.client.api.files.createUpload.mutate({ conversationId, fileId, size: 0 });
+    await fetch(`${server.url}/files/${fileId}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice.client.token}` },
+      body: '',
+    });
+    await alice.client.api.files.complete.mutate({
+      fileId,
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    });
+    await notFound(mallory.client.api.files.delete.mutate({ fileId }));
+  },
+  'files.usage': async () => {
+    expect(await code(nodeClient(server.url).api.files.usage.query())).toBe('UNAUTHORIZED');
+    expect((await mallory.client.api.files.usage.query()).usedBytes).toBe(0);
+  },
   'server.info': async () => {
     // Public, and says nothing about anyone.
     expect(await nodeClient(server.url).api.server.info.query()).toEqual({ demo: false });

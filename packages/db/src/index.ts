@@ -7,3 +7,4 @@ export * from './queries/conversations.ts';
 export * from './queries/messages.ts';
 export * from './queries/events.ts';
 export * from './schema/index.ts';
+export * from './queries/files.ts';

@@ -10,6 +10,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Hub } from '../events/hub.ts';
+import type { BlobStore } from '../files/blob-store.ts';
 import type { MessageWriter } from '../routers/messages/message-writer.ts';
 import type { ConnectionRegistry, Connection } from '../ws/connections.ts';
 import { readCookies, SESSION_COOKIE, KNOWN_DEVICE_COOKIE } from '../http/cookies.ts';
@@ -26,6 +27,7 @@ export interface ServerDeps {
   bus: EventBus;
   connections: ConnectionRegistry;
   hub: Hub;
+  blobs: BlobStore;
   messageWriter: MessageWriter;
   /** Verified against for unknown usernames, so they cost what a wrong password costs. */
   dummyPasswordHash: string;
@@ -52,11 +54,18 @@ export interface Context {
   connection: Connection | null;
 }
 
-function bearerToken(req: IncomingMessage): string | null {
+/** The bearer token of a request's Authorization header, if any. */
+export function bearerToken(req: IncomingMessage): string | null {
   const header = req.headers.authorization;
   if (!header?.startsWith('Bearer ')) return null;
   const token = header.slice('Bearer '.length).trim();
   return token || null;
+}
+
+/** The session id a plain HTTP request presents: bearer token first, else the session cookie. */
+export function requestSessionId(req: IncomingMessage): string | null {
+  const token = bearerToken(req) ?? readCookies(req.headers.cookie).get(SESSION_COOKIE) ?? null;
+  return token ? sessionIdFromToken(token) : null;
 }
 
 function baseContext(

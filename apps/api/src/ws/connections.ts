@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 
 /** Close code sent when the session behind a socket ends (logout, revoke, expiry). */
 export const CLOSE_SESSION_ENDED = 4401;
@@ -13,16 +13,30 @@ export interface Connection {
   subscriptions: number;
   /**
    * JSON-RPC ids of `events.onEvent` subscriptions received and not yet started, by the
-   * `streamId` in their input: how the procedure learns which frames are its own.
+   * `streamId` in their input: how the procedure learns which frames are its own. Null while
+   * there are none, which is nearly always (see `takeEventSubscriptionId`).
    */
-  eventSubscriptionIds: Map<string, string | number>;
+  eventSubscriptionIds: Map<string, string | number> | null;
   /** Whether this connection's one events stream is open. */
   eventStreamOpen: boolean;
 }
 
+/** The JSON-RPC id recorded for `streamId`, forgotten as it is taken. */
+export function takeEventSubscriptionId(
+  connection: Connection,
+  streamId: string,
+): string | number | undefined {
+  const ids = connection.eventSubscriptionIds;
+  const id = ids?.get(streamId);
+  if (ids && id !== undefined) {
+    ids.delete(streamId);
+    // An idle connection keeps no map: thousands of them would each hold an empty one.
+    if (ids.size === 0) connection.eventSubscriptionIds = null;
+  }
+  return id;
+}
+
 function noteEventSubscriptions(connection: Connection, text: string): void {
-  // Cheap test first: only frames naming the events procedure are parsed here.
-  if (!text.includes(EVENTS_PATH)) return;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -42,7 +56,7 @@ function noteEventSubscriptions(connection: Connection, text: string): void {
       typeof streamId === 'string' &&
       (typeof m.id === 'string' || typeof m.id === 'number')
     ) {
-      const ids = connection.eventSubscriptionIds;
+      const ids = (connection.eventSubscriptionIds ??= new Map());
       // Bounded: a client cannot grow this by sending requests that never start.
       if (ids.size >= 8) ids.delete(ids.keys().next().value!);
       ids.set(streamId, m.id);
@@ -57,7 +71,35 @@ function noteEventSubscriptions(connection: Connection, text: string): void {
  */
 export function createConnectionRegistry() {
   const bySocket = new WeakMap<WebSocket, Connection>();
-  const bySession = new Map<string, Set<Connection>>();
+  // A session almost always has one socket: the entry is that connection until a second opens.
+  const bySession = new Map<string, Connection | Set<Connection>>();
+
+  // Listeners shared by every socket (ws calls them with the socket as `this`), so a connection
+  // costs no closures of its own.
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
+    if (isBinary) return;
+    const connection = bySocket.get(this);
+    if (!connection) return;
+    // Cheap test first: only frames naming the events procedure are decoded and parsed here.
+    if (Buffer.isBuffer(data)) {
+      if (data.includes(EVENTS_PATH)) noteEventSubscriptions(connection, data.toString());
+      return;
+    }
+    const text = data.toString();
+    if (text.includes(EVENTS_PATH)) noteEventSubscriptions(connection, text);
+  }
+
+  function onClose(this: WebSocket) {
+    const connection = bySocket.get(this);
+    const sessionId = connection?.sessionId;
+    if (!connection || !sessionId) return;
+    const entry = bySession.get(sessionId);
+    if (entry === connection) bySession.delete(sessionId);
+    else if (entry instanceof Set) {
+      entry.delete(connection);
+      if (entry.size === 0) bySession.delete(sessionId);
+    }
+  }
 
   return {
     /** Called on every new socket, before tRPC's handler sees its first message. */
@@ -66,13 +108,11 @@ export function createConnectionRegistry() {
         socket,
         sessionId: null,
         subscriptions: 0,
-        eventSubscriptionIds: new Map(),
+        eventSubscriptionIds: null,
         eventStreamOpen: false,
       };
       bySocket.set(socket, connection);
-      socket.on('message', (data, isBinary) => {
-        if (!isBinary) noteEventSubscriptions(connection, data.toString());
-      });
+      socket.on('message', onMessage);
       return connection;
     },
 
@@ -81,13 +121,11 @@ export function createConnectionRegistry() {
       const connection = bySocket.get(socket) ?? this.accept(socket);
       connection.sessionId = sessionId;
       if (sessionId) {
-        let set = bySession.get(sessionId);
-        if (!set) bySession.set(sessionId, (set = new Set()));
-        set.add(connection);
-        socket.once('close', () => {
-          set.delete(connection);
-          if (set.size === 0 && bySession.get(sessionId) === set) bySession.delete(sessionId);
-        });
+        const entry = bySession.get(sessionId);
+        if (!entry) bySession.set(sessionId, connection);
+        else if (entry instanceof Set) entry.add(connection);
+        else if (entry !== connection) bySession.set(sessionId, new Set([entry, connection]));
+        socket.on('close', onClose);
       }
       return connection;
     },
@@ -95,7 +133,8 @@ export function createConnectionRegistry() {
     /** Closes every socket of these sessions. */
     closeSessions(sessionIds: Iterable<string>): void {
       for (const id of sessionIds) {
-        for (const connection of bySession.get(id) ?? []) {
+        const entry = bySession.get(id);
+        for (const connection of entry instanceof Set ? entry : entry ? [entry] : []) {
           connection.socket.close(CLOSE_SESSION_ENDED, 'session ended');
         }
         bySession.delete(id);

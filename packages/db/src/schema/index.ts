@@ -1,3 +1,4 @@
 export * from './users.ts';
 export * from './keys.ts';
 export * from './conversations.ts';
+export * from './files.ts';

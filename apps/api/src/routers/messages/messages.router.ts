@@ -1,4 +1,12 @@
-import { deleteMessage, markRead, messagePage, userById } from '@securechat/db';
+import {
+  deleteFileRow,
+  deleteMessage,
+  filesOfMessage,
+  linkFilesToMessage,
+  markRead,
+  messagePage,
+  userById,
+} from '@securechat/db';
 import { DomainError, notFound } from '../../errors.ts';
 import { publishEvents } from '../../events/publish.ts';
 import { router } from '../../trpc/init.ts';
@@ -36,6 +44,15 @@ export const messagesRouter = router({
             : `The conversation is at epoch ${result.currentEpoch}; catch up on its keys and encrypt again`,
       );
     }
+    if (input.fileIds?.length && !result.duplicate) {
+      linkFilesToMessage(
+        ctx.deps.db,
+        input.fileIds,
+        input.conversationId,
+        ctx.user.id,
+        input.clientMessageId,
+      );
+    }
     return {
       seq: result.message.seq,
       clientMessageId: result.message.clientMessageId,
@@ -55,7 +72,7 @@ export const messagesRouter = router({
   }),
 
   /** Deletes one of the caller's own messages for everyone; the ciphertext is erased. */
-  delete: authedProcedure.input(deleteInput).mutation(({ ctx, input }) => {
+  delete: authedProcedure.input(deleteInput).mutation(async ({ ctx, input }) => {
     requireMember(ctx, input.conversationId);
     const result = deleteMessage(
       ctx.deps.db,
@@ -68,6 +85,11 @@ export const messagesRouter = router({
     if (result === 'not_sender')
       throw new DomainError('forbidden', 'Only the sender can delete a message');
     publishEvents(ctx.deps.db, ctx.deps.hub, [result.event]);
+    // Its files go with it.
+    for (const file of filesOfMessage(ctx.deps.db, input.conversationId, input.clientMessageId)) {
+      deleteFileRow(ctx.deps.db, file.id);
+      await ctx.deps.blobs.remove(file.id);
+    }
     return { ok: true as const };
   }),
 

@@ -10,6 +10,8 @@ export const sendInput = z.object({
     (b) => b.length > 0,
     'Message must not be empty',
   ),
+  /** Files this message carries the keys of: deleting the message deletes them. */
+  fileIds: z.array(idSchema).max(10).optional(),
 });
 
 export const listInput = z.object({

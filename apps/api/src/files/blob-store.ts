@@ -1,0 +1,118 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** File ids are 16 random bytes in hex; nothing else ever becomes part of a path. */
+export const FILE_ID = /^[0-9a-f]{32}$/;
+
+export class UploadError extends Error {
+  constructor(
+    readonly reason: 'too_large' | 'size_mismatch' | 'aborted',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Encrypted blobs on disk under `<dataDir>/files`: `<id[0..2]>/<id>` when complete, and
+ * `tmp/<id>.<random>` while arriving. A blob reaches its final name only whole and verified.
+ */
+export function createBlobStore(dataDir: string) {
+  const root = join(dataDir, 'files');
+  const tmp = join(root, 'tmp');
+
+  const pathOf = (id: string) => {
+    if (!FILE_ID.test(id)) throw new Error('not a file id');
+    return join(root, id.slice(0, 2), id);
+  };
+
+  return {
+    root,
+    async init(): Promise<void> {
+      await mkdir(tmp, { recursive: true });
+      // Anything left in tmp is from a crash mid-upload: never acknowledged, safe to drop.
+      for (const name of await readdir(tmp)) await rm(join(tmp, name), { force: true });
+    },
+
+    /**
+     * Streams `body` to disk, hashing as it goes, with no more than a stream buffer in memory.
+     * Moves it into place only when exactly `size` bytes arrived, after an fsync, and returns
+     * their SHA-256 (hex); otherwise removes every trace and throws UploadError.
+     */
+    async write(id: string, body: Readable, expected: { size: number }): Promise<string> {
+      const final = pathOf(id);
+      const partial = join(tmp, `${id}.${randomBytes(6).toString('hex')}`);
+      const hash = createHash('sha256');
+      let received = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          received += chunk.length;
+          if (received > expected.size) {
+            callback(
+              new UploadError(
+                'too_large',
+                `The upload is larger than the declared ${expected.size} bytes`,
+              ),
+            );
+            return;
+          }
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      try {
+        await pipeline(body, meter, createWriteStream(partial, { flags: 'wx' }));
+        if (received !== expected.size) {
+          throw new UploadError(
+            'size_mismatch',
+            `Expected ${expected.size} bytes, received ${received}`,
+          );
+        }
+        const digest = hash.digest('hex');
+        const handle = await open(partial, 'r');
+        await handle.sync();
+        await handle.close();
+        await mkdir(join(root, id.slice(0, 2)), { recursive: true });
+        await rename(partial, final);
+        return digest;
+      } catch (error) {
+        await rm(partial, { force: true });
+        if (error instanceof UploadError) throw error;
+        throw new UploadError('aborted', 'The upload was interrupted');
+      }
+    },
+
+    /** A read stream of a complete blob, optionally a byte range (inclusive). */
+    read(id: string, range?: { start: number; end: number }): Readable {
+      return createReadStream(pathOf(id), range ?? {});
+    },
+
+    async size(id: string): Promise<number | null> {
+      try {
+        return (await stat(pathOf(id))).size;
+      } catch {
+        return null;
+      }
+    },
+
+    async remove(id: string): Promise<void> {
+      await rm(pathOf(id), { force: true });
+    },
+
+    /** Ids of every complete blob on disk. */
+    async ids(): Promise<string[]> {
+      const out: string[] = [];
+      for (const dir of await readdir(root)) {
+        if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+        for (const name of await readdir(join(root, dir))) if (FILE_ID.test(name)) out.push(name);
+      }
+      return out;
+    },
+  };
+}
+
+export type BlobStore = ReturnType<typeof createBlobStore>;
