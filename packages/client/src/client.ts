@@ -34,6 +34,12 @@ export interface Transport {
   readonly api: ApiClient;
   /** The bearer token in use, or null in cookie mode. */
   readonly token: string | null;
+  /** The server's origin. */
+  readonly baseUrl: URL;
+  /** The fetch in use, for transfers outside tRPC (file blobs). */
+  readonly fetch: typeof globalThis.fetch;
+  /** The Authorization header value in bearer mode, else null. */
+  authorization(): string | null;
   /** Switches to another bearer token (after sign-in); open subscriptions reconnect with it. */
   setToken(token: string | null): void;
   /** Closes the WebSocket; the client cannot be used afterwards. */
@@ -101,6 +107,9 @@ export function createTransport(options: CreateClientOptions = {}): Transport {
     get token() {
       return token;
     },
+    baseUrl: base,
+    fetch: (input, init) => fetchImpl(input, { ...init, credentials: 'same-origin' }),
+    authorization: () => (token !== null ? `Bearer ${token}` : null),
     setToken(next) {
       if (closed) throw new Error('client is closed');
       if (next === token) return;

@@ -449,6 +449,7 @@ export class Engine {
     conversationId: string,
     content: Content,
     clientMessageId = toHex(randomBytes(16)),
+    options: { fileIds?: string[] } = {},
   ): Promise<MessageRecord> {
     const device = await this.device();
     const sentAt = Date.now();
@@ -487,6 +488,7 @@ export class Engine {
           clientMessageId,
           sentAt: new Date(sentAt),
           ciphertext: toBase64Url(wire),
+          ...(options.fileIds?.length ? { fileIds: options.fileIds } : {}),
         });
         record.seq = ack.seq;
         await this.local.setMessage(record);
