@@ -48,7 +48,7 @@ import { KDF_LABELS } from './labels.ts';
 import {
   hkdfExpandSha256Sync,
   hkdfExtractSha256Sync,
-  hmacSha256Sync,
+  hmacSha256SyncEach,
   importAesGcmKey,
   loadSyncSha256,
 } from './primitives.ts';
@@ -115,7 +115,9 @@ interface Skipped {
 
 /** One chain step: `MK_i = HMAC(CK_i, 0x01)`, `CK_{i+1} = HMAC(CK_i, 0x02)`. */
 function chainStep(chainKey: Uint8Array): { messageKey: Bytes; nextChainKey: Bytes } {
-  return { messageKey: hmacSha256Sync(chainKey, ONE), nextChainKey: hmacSha256Sync(chainKey, TWO) };
+  // One key, two messages: the HMAC pads of CK_i are built once.
+  const [messageKey, nextChainKey] = hmacSha256SyncEach(chainKey, [ONE, TWO]);
+  return { messageKey: messageKey!, nextChainKey: nextChainKey! };
 }
 const ONE = Uint8Array.of(1);
 const TWO = Uint8Array.of(2);

@@ -227,35 +227,113 @@ export function loadSyncSha256(): Promise<void> {
   return syncSha256Loading;
 }
 
-function sha256Sync(parts: Uint8Array[]): Bytes {
+function syncHasher(): IHasher {
   const h = syncSha256;
   if (!h) throw new InvalidInputError('loadSyncSha256() must complete before synchronous hashing');
+  return h;
+}
+
+function sha256Sync(parts: Uint8Array[]): Bytes {
+  const h = syncHasher();
   h.init();
   for (const part of parts) h.update(part);
-  return Uint8Array.from(h.digest('binary'));
+  return h.digest('binary') as Bytes; // slice(): a fresh copy out of the WebAssembly memory
 }
 
 const HMAC_BLOCK = 64;
+
+/**
+ * The two HMAC pads of one key (RFC 2104: `K ^ ipad`, `K ^ opad`, the key zero-extended to the
+ * block size, or hashed first if longer). Computed once per key and reused for every HMAC under
+ * that key: the key schedule computes two HMACs per key (a chain step; a 44-byte HKDF-Expand),
+ * and building the pads was most of the cost of a small HMAC. Zero them with
+ * {@link wipeHmacPads} when done.
+ */
+interface HmacPads {
+  inner: Uint8Array;
+  outer: Uint8Array;
+}
+
+function hmacPads(key: Uint8Array): HmacPads {
+  const k = key.length > HMAC_BLOCK ? sha256Sync([key]) : key;
+  const inner = new Uint8Array(HMAC_BLOCK).fill(0x36);
+  const outer = new Uint8Array(HMAC_BLOCK).fill(0x5c);
+  // Only in-bounds reads: reading past the end of a typed array is a slow path in V8.
+  for (let i = 0; i < k.length; i++) {
+    inner[i]! ^= k[i]!;
+    outer[i]! ^= k[i]!;
+  }
+  if (k !== key) k.fill(0);
+  return { inner, outer };
+}
+
+function wipeHmacPads(pads: HmacPads): void {
+  pads.inner.fill(0);
+  pads.outer.fill(0);
+}
+
+// Scratch input for the hasher. hash-wasm reads `.buffer` of every array it is given, and for a
+// small typed array V8 then has to move its bytes off the JS heap into a new backing store (V8
+// keeps arrays of up to 64 bytes on-heap), which cost more than the hashing itself. Assembling
+// each hash input here, in one long-lived buffer, makes every update a view on memory that is
+// already off-heap. Synchronous use only (no await between filling and hashing), and wiped after
+// each use since it holds key pads.
+const SCRATCH = new Uint8Array(1024);
+
+/** SHA-256 of the concatenation of `parts` (at most {@link SCRATCH} long in total), wiping the scratch. */
+function sha256Scratch(h: IHasher, parts: Uint8Array[], length: number): Bytes {
+  let offset = 0;
+  for (const part of parts) {
+    SCRATCH.set(part, offset);
+    offset += part.length;
+  }
+  h.init();
+  h.update(SCRATCH.subarray(0, length));
+  SCRATCH.fill(0, 0, length);
+  return h.digest('binary') as Bytes; // slice(): a fresh copy out of the WebAssembly memory
+}
+
+/** `HMAC(K, parts[0] || parts[1] || …)` = `H(K ^ opad || H(K ^ ipad || parts…))`. */
+function hmacWithPads(pads: HmacPads, parts: Uint8Array[]): Bytes {
+  const h = syncHasher();
+  let length = HMAC_BLOCK;
+  for (const part of parts) length += part.length;
+  let innerHash: Bytes;
+  if (length <= SCRATCH.length) {
+    innerHash = sha256Scratch(h, [pads.inner, ...parts], length);
+  } else {
+    h.init();
+    h.update(pads.inner);
+    for (const part of parts) h.update(part);
+    innerHash = h.digest('binary') as Bytes;
+  }
+  const result = sha256Scratch(h, [pads.outer, innerHash], HMAC_BLOCK + 32);
+  innerHash.fill(0);
+  return result;
+}
 
 /**
  * HMAC-SHA-256 computed synchronously (RFC 2104), after {@link loadSyncSha256}. Same result as
  * {@link hmacSha256}; an empty key is allowed here as in RFC 2104.
  */
 export function hmacSha256Sync(key: Uint8Array, data: Uint8Array): Bytes {
+  return hmacSha256SyncEach(key, [data])[0]!;
+}
+
+/**
+ * HMAC-SHA-256 of each of `messages` under one `key`, synchronously (after
+ * {@link loadSyncSha256}): `[HMAC(key, messages[0]), HMAC(key, messages[1]), …]`. Cheaper than
+ * separate {@link hmacSha256Sync} calls because the key's pads are built once.
+ */
+export function hmacSha256SyncEach(key: Uint8Array, messages: Uint8Array[]): Bytes[] {
   checkBytes(key, 'key');
-  checkBytes(data, 'data');
-  const k = key.length > HMAC_BLOCK ? sha256Sync([key]) : key;
-  const inner = new Uint8Array(HMAC_BLOCK);
-  const outer = new Uint8Array(HMAC_BLOCK);
-  for (let i = 0; i < HMAC_BLOCK; i++) {
-    const b = k[i] ?? 0;
-    inner[i] = b ^ 0x36;
-    outer[i] = b ^ 0x5c;
+  for (const m of messages) checkBytes(m, 'data');
+  const pads = hmacPads(key);
+  try {
+    return messages.map((m) => hmacWithPads(pads, [m]));
+  } finally {
+    wipeHmacPads(pads);
   }
-  const result = sha256Sync([outer, sha256Sync([inner, data])]);
-  inner.fill(0);
-  outer.fill(0);
-  return result;
 }
 
 /** HKDF-Extract with SHA-256, synchronously (after {@link loadSyncSha256}). */
@@ -263,18 +341,36 @@ export function hkdfExtractSha256Sync(salt: Uint8Array, ikm: Uint8Array): Bytes 
   return hmacSha256Sync(salt.length === 0 ? new Uint8Array(32) : salt, ikm);
 }
 
-/** HKDF-Expand with SHA-256, synchronously (after {@link loadSyncSha256}). `length` is 1 to 8160. */
+/**
+ * HKDF-Expand with SHA-256, synchronously (after {@link loadSyncSha256}). `length` is 1 to 8160.
+ * Byte-identical to {@link hkdfExpandSha256} (and to WebCrypto's HKDF after the same extract):
+ * `T(i) = HMAC(PRK, T(i-1) || info || i)`, output the first `length` bytes of `T(1) || T(2) || …`.
+ */
 export function hkdfExpandSha256Sync(prk: Uint8Array, info: Uint8Array, length: number): Bytes {
   checkBytes(prk, 'prk');
   checkBytes(info, 'info');
   checkHkdfLength(length, 'SHA-256');
-  const out = new Uint8Array(Math.ceil(length / 32) * 32);
-  let previous: Uint8Array = new Uint8Array(0);
-  for (let i = 1; (i - 1) * 32 < length; i++) {
-    previous = hmacSha256Sync(prk, concatBytes(previous, info, Uint8Array.of(i)));
-    out.set(previous, (i - 1) * 32);
+  const blocks = Math.ceil(length / 32);
+  const out = new Uint8Array(blocks * 32);
+  const pads = hmacPads(prk);
+  const counter = new Uint8Array(1);
+  try {
+    let previous: Uint8Array = new Uint8Array(0);
+    for (let i = 1; i <= blocks; i++) {
+      counter[0] = i;
+      const t = hmacWithPads(pads, [previous, info, counter]);
+      out.set(t, (i - 1) * 32);
+      previous.fill(0);
+      previous = t;
+    }
+    previous.fill(0);
+  } finally {
+    wipeHmacPads(pads);
   }
-  return out.slice(0, length);
+  if (blocks * 32 === length) return out;
+  const result = out.slice(0, length);
+  out.fill(0);
+  return result;
 }
 
 /** PBKDF2-HMAC-SHA-256. Policy (minimum iterations) is enforced by the caller, not here. */
