@@ -15,6 +15,8 @@ export interface ReceiversConfig {
   port: number;
   /** One session token per socket (trpc mode); in raw mode only the count matters. */
   tokens: string[];
+  /** Each subscription resumes after this event, as a device that has seen everything. */
+  lastEventId: number | null;
   count: number;
   messageMinBytes: number;
   concurrency: number;
@@ -96,7 +98,15 @@ async function start(config: ReceiversConfig): Promise<void> {
             JSON.stringify({
               id: 1,
               method: 'subscription',
-              params: { path: 'events.onEvent', input: { json: { streamId } } },
+              params: {
+                path: 'events.onEvent',
+                input: {
+                  json: {
+                    streamId,
+                    ...(config.lastEventId ? { lastEventId: String(config.lastEventId) } : {}),
+                  },
+                },
+              },
             }),
           ],
           messageMinBytes: config.messageMinBytes,

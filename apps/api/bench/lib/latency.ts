@@ -93,12 +93,16 @@ export function stockClient(url: string, token: string): SecureChatClient {
 export function trpcReceiver(
   url: string,
   user: SeededUser,
+  lastEventId: number,
   tracker: LatencyTracker,
 ): Promise<RealClient> {
   const client = stockClient(url, user.token);
   return new Promise((resolve, reject) => {
     const subscription = client.api.events.onEvent.subscribe(
-      { streamId: `bench-real-${randomBytes(6).toString('hex')}` },
+      {
+        streamId: `bench-real-${randomBytes(6).toString('hex')}`,
+        lastEventId: String(lastEventId),
+      },
       {
         onStarted: () =>
           resolve({

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 /**
@@ -17,6 +18,9 @@ export interface ProbeReply {
   external: number;
   arrayBuffers: number;
   gc: boolean;
+  /** Event-loop delay since the previous probe (p99 and max, ms): stalls show here. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 export interface ProbeRequest {
@@ -36,14 +40,19 @@ export interface ProfileRequest {
 let session: Session | null = null;
 
 function profile(message: ProfileRequest): void {
-  const done = () => process.send?.({ type: 'profile', action: message.action });
+  const done = () => {
+    process.send?.({ type: 'profile', action: message.action });
+  };
   if (message.action === 'start') {
     session = new Session();
     session.connect();
     session.post('Profiler.enable', () => session!.post('Profiler.start', done));
     return;
   }
-  if (!session) return done();
+  if (!session) {
+    done();
+    return;
+  }
   session.post('Profiler.stop', (error, result) => {
     if (!error && message.file) writeFileSync(message.file, JSON.stringify(result.profile));
     session?.disconnect();
@@ -54,8 +63,12 @@ function profile(message: ProfileRequest): void {
 
 export function installProbe(): void {
   if (!process.send) return;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   // The channel must not keep the process alive: the server exits on its own signals.
   process.channel?.unref();
+  // Nor may the process outlive the benchmark that started it, however that one ended.
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   process.on('message', (message: ProbeRequest | ProfileRequest) => {
     if (message?.type === 'profile') return profile(message);
     if (message?.type !== 'probe') return;
@@ -76,7 +89,10 @@ export function installProbe(): void {
       external: memory.external,
       arrayBuffers: memory.arrayBuffers,
       gc: Boolean(message.gc && gc),
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      loopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
     };
+    loopDelay.reset();
     process.send?.(reply);
   });
 }

@@ -1,5 +1,5 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ProbeReply } from './probe.ts';
@@ -82,11 +82,7 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
 }
 
 /** Asks a child running lib/probe.ts for its CPU time and memory (after GC when `gc`). */
-export function probe(
-  child: ChildProcess,
-  gc = false,
-  heapSnapshot?: string,
-): Promise<ProbeReply> {
+export function probe(child: ChildProcess, gc = false, heapSnapshot?: string): Promise<ProbeReply> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
@@ -130,8 +126,12 @@ export interface RunningProcess {
  * logs at info.
  */
 export async function startApiServer(dataDir: string): Promise<RunningProcess> {
+  // For investigation, e.g. BENCH_SERVER_FLAGS=--trace-gc BENCH_SERVER_STDOUT=/tmp/server.log
+  const extraFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  const stdoutFile = process.env.BENCH_SERVER_STDOUT;
   const args = [
     '--expose-gc',
+    ...extraFlags,
     '--import',
     'tsx',
     '--import',
@@ -170,6 +170,7 @@ export async function startApiServer(dataDir: string): Promise<RunningProcess> {
       try {
         entry = JSON.parse(line);
       } catch {
+        if (stdoutFile) appendFileSync(stdoutFile, `${line}\n`);
         return;
       }
       if (entry.event === 'server.listening' && entry.port) {

@@ -6,6 +6,7 @@ import {
   createDb,
   createSessionQueries,
   insertUser,
+  lastEventId,
   publishDeviceList,
   runMigrations,
   upsertDevice,
@@ -127,7 +128,13 @@ function seedConversation(
 export function seed(
   dataDir: string,
   plan: { groupSize?: number; directPairs?: number },
-): { groups: SeededConversation[]; directs: SeededConversation[]; ms: number } {
+): {
+  groups: SeededConversation[];
+  directs: SeededConversation[];
+  /** The newest event after seeding: clients resume from it, as a device that is caught up. */
+  lastEventId: number;
+  ms: number;
+} {
   const started = Date.now();
   const handle = createDb(join(dataDir, 'securechat.db'));
   runMigrations(handle.db);
@@ -149,7 +156,7 @@ export function seed(
         );
       }
     }
-    return { groups, directs };
+    return { groups, directs, lastEventId: lastEventId(handle.db) };
   })();
   handle.close();
   return { ...out, ms: Date.now() - started };
