@@ -80,6 +80,7 @@ export default tseslint.config(
       '**/e2e/**',
       '**/bench/**',
       'scripts/**',
+      '**/examples/**',
     ],
     rules: { 'no-restricted-properties': 'off' },
   },

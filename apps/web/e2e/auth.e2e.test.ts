@@ -8,7 +8,7 @@ import {
   type Page,
 } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWeb, repoDir, startServer, type ServerProcess } from './support.ts';
+import { repoDir, startServer, type ServerProcess } from './support.ts';
 
 // One user, two browsers: A is a desktop in light mode, B a phone in dark mode with an Android
 // user agent, so the two sessions are told apart by name and both layouts get exercised.
@@ -65,7 +65,6 @@ async function signIn(page: Page, landsOn: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
-  await buildWeb();
   server = await startServer();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -130,10 +129,15 @@ describe('web app against the real server', () => {
     expect(await passwordInput.getAttribute('aria-invalid')).toBeNull();
   });
 
-  it('registers, stays signed in across a reload, signs out and signs in again', async () => {
+  it('registers, sets up encryption, stays signed in across a reload, signs out and in again', async () => {
     await pageA.getByRole('button', { name: 'Create account' }).click();
-    await expectVisible(heading(pageA, 'Chats'));
+    await expectVisible(heading(pageA, 'Set up end-to-end encryption'));
     expect(pathOf(pageA)).toBe('/');
+    await pageA.getByRole('button', { name: 'Set up encryption' }).click();
+    await expectVisible(heading(pageA, 'Save your recovery key'));
+    await pageA.getByLabel('I have saved my recovery key somewhere safe').check();
+    await pageA.getByRole('button', { name: 'Continue to chats' }).click();
+    await expectVisible(heading(pageA, 'Chats'));
     await expectVisible(pageA.getByText('No conversations yet'));
     await snap(pageA, 'chats-desktop');
 
@@ -152,8 +156,10 @@ describe('web app against the real server', () => {
     await pageA.reload();
     await expectVisible(heading(pageA, 'Sign in'));
 
+    // The same browser still holds its keys: the new session is tied to its device again.
     await signIn(pageA, 'Chats');
     expect(pathOf(pageA)).toBe('/');
+    await expectVisible(pageA.getByText('No conversations yet'));
   });
 
   it('shows the other session live in Settings and revokes it, which signs that browser out', async () => {
@@ -176,12 +182,13 @@ describe('web app against the real server', () => {
     const sessionsB = pageB.getByRole('region', { name: 'Sessions' });
     await expectVisible(sessionsB.getByRole('button', { name: 'Revoke session Chrome on Linux' }));
     await snap(pageB, 'settings-phone-dark');
+    // A second browser of an account with encryption asks for the recovery key.
     await pageB
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Chats' })
       .click();
-    await expectVisible(heading(pageB, 'Chats'));
-    await snap(pageB, 'chats-phone-dark');
+    await expectVisible(heading(pageB, 'Unlock your messages on this browser'));
+    await snap(pageB, 'recover-phone-dark');
 
     const revoke = sessionsA.getByRole('button', { name: 'Revoke session Chrome on Android' });
     await expectVisible(revoke);

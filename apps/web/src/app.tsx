@@ -8,6 +8,7 @@ import { RegisterPage } from './features/auth/register-page.tsx';
 import { RequireGuest, RequireSession } from './features/auth/route-guards.tsx';
 import { SignInPage } from './features/auth/sign-in-page.tsx';
 import { ChatsPage } from './features/chats/chats-page.tsx';
+import { ConversationView, NoConversation } from './features/chats/conversation-view.tsx';
 import { SettingsPage } from './features/settings/settings-page.tsx';
 import { createQueryClient } from './lib/query-client.ts';
 import { createTrpcClient, trpc } from './lib/trpc.ts';
@@ -27,7 +28,15 @@ export const routes: RouteObject[] = [
       {
         element: <RequireSession />,
         children: [
-          { path: '/', element: <ChatsPage /> },
+          {
+            element: <ChatsPage />,
+            // The chats use the whole window below the header (see AppShell).
+            handle: { fullBleed: true },
+            children: [
+              { path: '/', element: <NoConversation /> },
+              { path: '/c/:conversationId', element: <ConversationView /> },
+            ],
+          },
           { path: '/settings', element: <SettingsPage /> },
         ],
       },

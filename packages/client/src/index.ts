@@ -1,9 +1,12 @@
 export {
   createClient,
+  newMessageId,
   type SecureChatClient,
   type SecureChatClientOptions,
   type ConversationSummary,
   type ClientEvent,
+  type DeviceStatus,
+  type MissingNotice,
 } from './secure-chat-client.ts';
 export {
   createTransport,
@@ -21,3 +24,19 @@ export {
   NotSetUpError,
 } from './e2ee/errors.ts';
 export { IndexedDbKeyStore } from './key-store-idb.ts';
+export {
+  EncryptingKeyStore,
+  LOCAL_STORE_KEY_NAME,
+  SEALED_SEGMENTS,
+  sealsByDefault,
+  type EncryptingKeyStoreOptions,
+} from './key-store-encrypting.ts';
+export { foldForSearch, searchWords, matchesQuery } from './local-history.ts';
+export {
+  uploadFile,
+  openFile,
+  FileTransferError,
+  type FileTransport,
+  type FileInput,
+  type UploadOptions,
+} from './files.ts';

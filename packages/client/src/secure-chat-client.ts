@@ -1,17 +1,25 @@
 import type { ServerEvent } from '@securechat/api';
 import {
   AuthenticationError,
+  ctEqual,
+  encodePublicPrekey,
+  fromBase64Url,
   fromHex,
+  publicPrekey,
   randomBytes,
   safetyNumber,
+  toBase64Url,
   toHex,
   type Content,
 } from '@securechat/crypto';
 import { createTransport, type ApiClient, type CreateClientOptions } from './client.ts';
 import { Engine, type EngineNotice } from './e2ee/engine.ts';
-import { LocalState, type MessageRecord } from './e2ee/local-state.ts';
+import { resetIdentity } from './e2ee/identity-reset.ts';
+import { LocalState, type MessageRecord, type MissingNotice } from './e2ee/local-state.ts';
 import { buildViews, isModifier, type ChatMessage } from './e2ee/views.ts';
+import { apiErrorCode } from './errors.ts';
 import { MemoryKeyStore, type KeyStore } from './key-store.ts';
+import { cachedViews, latestCachedView, searchCached } from './local-history.ts';
 
 /** Options of {@link createClient}: the transport's, plus where keys are kept. */
 export interface SecureChatClientOptions extends CreateClientOptions {
@@ -67,6 +75,21 @@ export type ClientEvent =
 
 type User = { id: string; username: string };
 
+/**
+ * What this device needs before it can take part end to end: nothing (`ready`), a first setup
+ * (`needs-setup`: the account has no encryption identity yet), the recovery key
+ * (`needs-recovery`: the account has one, this device does not), or the recovery key again
+ * (`revoked`: this device's keys were revoked, e.g. by an identity reset elsewhere).
+ */
+export type DeviceStatus = 'ready' | 'needs-setup' | 'needs-recovery' | 'revoked';
+
+export type { MissingNotice };
+
+/** A new client message id (16 random bytes, hex), for sending with an id known in advance. */
+export function newMessageId(): string {
+  return toHex(randomBytes(16));
+}
+
 /** The SecureChat client for services and browsers: the API plus end-to-end encryption. */
 export interface SecureChatClient {
   /** The raw typed tRPC client. */
@@ -85,6 +108,19 @@ export interface SecureChatClient {
     setup(): Promise<{ recoveryKey: string }>;
     /** A further device: restores the identity from the recovery key and adds this device. */
     recover(recoveryKey: string): Promise<void>;
+    /**
+     * Where this device stands (see {@link DeviceStatus}). When it is set up, this also binds the
+     * current session to it, which a new sign-in on an already set-up browser needs.
+     */
+    status(): Promise<DeviceStatus>;
+    /**
+     * The last resort when the recovery key is lost: a new encryption identity and recovery key,
+     * with this device as its only device. Every other device is revoked and must be set up
+     * again; history not already decrypted on this device becomes unreadable; contacts see a new
+     * safety number. Then starts a new epoch in each conversation so members can read this
+     * device's messages (and it theirs) again.
+     */
+    resetIdentity(): Promise<{ recoveryKey: string }>;
   };
   conversations: {
     openDirect(username: string): Promise<{ id: string }>;
@@ -93,12 +129,29 @@ export interface SecureChatClient {
     addMember(conversationId: string, username: string): Promise<void>;
     removeMember(conversationId: string, username: string): Promise<void>;
     leave(conversationId: string): Promise<void>;
-    list(): Promise<ConversationSummary[]>;
+    /**
+     * The conversations, most recently active first. `preview: 'decrypt'` (the default) decrypts
+     * each last message; `'cached'` previews only what this device already decrypted, so it never
+     * decrypts ahead of the event stream (which would report the messages in between as missing).
+     * The result is also kept locally for {@link SecureChatClient.localHistory}.
+     */
+    list(options?: { preview?: 'decrypt' | 'cached' }): Promise<ConversationSummary[]>;
+    /**
+     * Starts a new epoch in every conversation, sealed to every current device of every member.
+     * A device added by `devices.recover` calls this: until someone rotates, the others keep
+     * sending in epochs whose keys never reached it. Conversations that fail are counted, not
+     * thrown (they rotate with this device's next message there).
+     */
+    rotateAll(): Promise<{ rotated: number; failed: number }>;
   };
   messages: {
+    /**
+     * Encrypts and sends a text message. `id` (from {@link newMessageId}) lets a caller show the
+     * message before it is sent, and retry a failed send under the same id without a duplicate.
+     */
     send(
       conversationId: string,
-      input: { text: string; replyTo?: string },
+      input: { text: string; replyTo?: string; id?: string },
     ): Promise<{ id: string }>;
     edit(conversationId: string, messageId: string, text: string): Promise<{ id: string }>;
     delete(conversationId: string, messageId: string): Promise<void>;
@@ -113,6 +166,14 @@ export interface SecureChatClient {
       conversationId: string,
       options?: { before?: string; limit?: number },
     ): Promise<ChatMessage[]>;
+    /**
+     * Like {@link list}, plus whether the server holds older messages (`hasMore`), which `list`
+     * cannot tell: a page of edits and reactions yields fewer messages than its limit.
+     */
+    page(
+      conversationId: string,
+      options?: { before?: string; limit?: number },
+    ): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
     markRead(conversationId: string, messageId: string): Promise<void>;
     typing(conversationId: string): Promise<void>;
   };
@@ -122,6 +183,40 @@ export interface SecureChatClient {
     markVerified(userId: string, verified?: boolean): Promise<void>;
     /** Accepts a contact's new identity after comparing the new safety number. */
     acceptIdentityChange(userId: string): Promise<void>;
+    /**
+     * Whether this device marked the user verified, and whether their published identity differs
+     * from the one pinned here (a change not accepted yet; for a verified contact, sending to
+     * them is blocked until {@link acceptIdentityChange}).
+     */
+    status(userId: string): Promise<{ verified: boolean; identityChanged: boolean }>;
+    /** The safety number with the user's newly published identity, or null if it did not change. */
+    changedSafetyNumber(userId: string): Promise<string | null>;
+  };
+  /**
+   * This device's history: what it has decrypted, kept in the key store (sealed at rest by
+   * `EncryptingKeyStore` in browsers). Reads here never touch the network.
+   */
+  localHistory: {
+    /** The conversation list as last fetched, or null before the first fetch. */
+    conversations(): Promise<ConversationSummary[] | null>;
+    /** Every message of a conversation held here, newest first (as `messages.list` gives them). */
+    messages(conversationId: string): Promise<ChatMessage[]>;
+    /** "Messages missing" notices of a conversation, oldest first. */
+    missing(conversationId: string): Promise<MissingNotice[]>;
+    /** Messages held here whose text has words starting with every word of `query`; newest first. */
+    search(
+      query: string,
+      options?: { conversationId?: string; limit?: number },
+    ): Promise<ChatMessage[]>;
+    /**
+     * Forgets the decrypted messages of one conversation (or of all). They are not fetched
+     * again: each message key works once, so they could only come back as undecryptable.
+     */
+    clear(conversationId?: string): Promise<void>;
+    /** Drops a message of this device that was never sent (it has no seq). */
+    discardUnsent(conversationId: string, messageId: string): Promise<void>;
+    /** The highest seq cleared from this device's history of a conversation (0: never cleared). */
+    clearedUpTo(conversationId: string): Promise<number>;
   };
   /** Decrypted events for this device; reconnects and resumes by itself. */
   events(): AsyncIterableIterator<ClientEvent>;
@@ -148,6 +243,17 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
   let me: User | null = null;
 
   const emit = (event: ClientEvent) => {
+    if (event.type === 'messages-missing' && me) {
+      // Kept so the conversation can show the marker after a reload too.
+      void new LocalState(keyStore, me.id)
+        .addMissingNotice({
+          conversationId: event.conversationId,
+          senderUserId: event.senderUserId,
+          count: event.count,
+          detectedAt: Date.now(),
+        })
+        .catch(() => {});
+    }
     for (const listener of listeners) listener(event);
   };
   const signedIn = (user: User) => {
@@ -168,14 +274,61 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
   const learn = (members: { userId: string; username: string }[]) => {
     for (const m of members) usernames.set(m.userId, m.username);
   };
+  /** The signing key a user has published now (whether or not this device accepted it). */
+  async function publishedKey(userId: string): Promise<Uint8Array | null> {
+    const [row] = await transport.api.keys.deviceLists.query({ userIds: [userId] });
+    return row ? fromBase64Url(row.signingKey) : null;
+  }
   async function userIdOf(name: string): Promise<string> {
     const user = await transport.api.users.byUsername.query({ username: name });
     usernames.set(user.id, user.username);
     return user.id;
   }
-  async function sendContent(conversationId: string, content: Content): Promise<MessageRecord> {
+  async function sendContent(
+    conversationId: string,
+    content: Content,
+    clientMessageId?: string,
+  ): Promise<MessageRecord> {
     const e = await getEngine();
-    return e.withLock(conversationId, () => e.send(conversationId, content));
+    return e.withLock(conversationId, () => e.send(conversationId, content, clientMessageId));
+  }
+  /** Usernames from the cached conversation list, for reading history before any fetch. */
+  async function learnCachedNames(local: LocalState): Promise<void> {
+    const cached = await local.getConversationCache<ConversationSummary[]>();
+    for (const c of cached ?? []) {
+      for (const m of c.members) if (!usernames.has(m.id)) usernames.set(m.id, m.username);
+    }
+  }
+  /**
+   * Binds this session to this device: a sign-in after signing out starts a session that the
+   * server has not tied to any device. Re-registering with the current signed prekey and no new
+   * one-time prekeys changes nothing else. False when the server refuses the device (revoked).
+   */
+  async function bindSession(e: Engine, local: LocalState): Promise<boolean> {
+    try {
+      await transport.api.keys.prekeyCount.query();
+      return true;
+    } catch (error) {
+      if (apiErrorCode(error) !== 'PRECONDITION_FAILED') throw error;
+    }
+    const device = await e.device();
+    const spk = (await local.prekeys('spk')).sort((a, b) => b.prekeyId - a.prekeyId)[0];
+    if (!spk) return false;
+    try {
+      await transport.api.keys.registerDevice.mutate({
+        deviceId: toHex(device.deviceId),
+        signedPrekey: {
+          prekeyId: spk.prekeyId,
+          bundle: toBase64Url(encodePublicPrekey(publicPrekey(spk))),
+        },
+        oneTimePrekeys: [],
+      });
+      return true;
+    } catch (error) {
+      const code = apiErrorCode(error);
+      if (code === 'FORBIDDEN' || code === 'NOT_FOUND') return false;
+      throw error;
+    }
   }
   /** Decrypts (once) and records what a control message says, wherever it was read. */
   async function receive(e: Engine, dto: Parameters<Engine['receive']>[0]): Promise<MessageRecord> {
@@ -201,6 +354,50 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
   async function viewOf(e: Engine, record: MessageRecord): Promise<ChatMessage | undefined> {
     await ensureUsernames(record.conversationId, [record]);
     return buildViews([record], await modifiersOf(e, record.conversationId), username)[0];
+  }
+
+  async function rotateAll(e: Engine): Promise<{ rotated: number; failed: number }> {
+    let rotated = 0;
+    let failed = 0;
+    for (const row of await transport.api.conversations.list.query()) {
+      try {
+        await e.withLock(row.id, () => e.commit(row.id));
+        rotated += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+    return { rotated, failed };
+  }
+
+  /** A page of history from the server, decrypted (once), newest first. */
+  async function fetchPage(
+    conversationId: string,
+    listOptions: { before?: string; limit?: number },
+  ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+    const e = await getEngine();
+    const local = new LocalState(keyStore, e.me.id);
+    let before: number | undefined;
+    if (listOptions.before) {
+      before = (await local.getMessage(conversationId, listOptions.before))?.seq ?? undefined;
+      if (before === undefined) throw new Error('Unknown message id for `before`');
+    }
+    const page = await transport.api.messages.list.query({
+      conversationId,
+      ...(before !== undefined ? { before } : {}),
+      limit: listOptions.limit ?? 50,
+    });
+    const records: MessageRecord[] = [];
+    // Cleared from this device's history: not fetched back (see localHistory.clear).
+    const cleared = await local.getClearedSeq(conversationId);
+    // Oldest first, so each sender's chain advances in order.
+    for (const dto of [...page.messages].reverse()) {
+      if (dto.seq > cleared) records.push(await receive(e, dto));
+    }
+    await ensureUsernames(conversationId, records);
+    const messages = buildViews(records, await modifiersOf(e, conversationId), username).reverse();
+    // Nothing older is fetched once the page reaches history cleared from this device.
+    return { messages, hasMore: page.nextBefore !== null && page.nextBefore > cleared + 1 };
   }
 
   const client: SecureChatClient = {
@@ -243,6 +440,31 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       },
       async recover(recoveryKey) {
         await (await getEngine()).recover(recoveryKey, deviceName);
+      },
+      async status() {
+        const e = await getEngine();
+        if (await e.hasDevice()) {
+          return (await bindSession(e, new LocalState(keyStore, e.me.id))) ? 'ready' : 'revoked';
+        }
+        const [published] = await transport.api.keys.deviceLists.query({ userIds: [e.me.id] });
+        return published ? 'needs-recovery' : 'needs-setup';
+      },
+      async resetIdentity() {
+        const old = await getEngine();
+        const local = new LocalState(keyStore, old.me.id);
+        const result = await resetIdentity(
+          transport.api,
+          local,
+          old.identities,
+          old.me,
+          deviceName,
+        );
+        // A fresh engine: the old one holds the revoked device and its epoch states in memory.
+        engine = null;
+        // The design says a member's new identity must rotate every conversation (§3.7); this
+        // device does it, so members read what it sends and it reads what they send next.
+        await rotateAll(await getEngine());
+        return result;
       },
     },
     conversations: {
@@ -287,7 +509,10 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       async leave(conversationId) {
         await transport.api.conversations.leave.mutate({ conversationId });
       },
-      async list() {
+      async rotateAll() {
+        return rotateAll(await getEngine());
+      },
+      async list(listOptions = {}) {
         const e = await getEngine();
         const local = new LocalState(keyStore, e.me.id);
         const rows = await transport.api.conversations.list.query();
@@ -295,7 +520,14 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         for (const row of rows) {
           learn(row.members);
           let lastMessage: ChatMessage | null = null;
-          if (row.lastMessage && (await e.hasDevice())) {
+          if (row.lastMessage && listOptions.preview === 'cached') {
+            lastMessage = await latestCachedView(local, row.id, username);
+          } else if (
+            row.lastMessage &&
+            // Cleared from this device's history: not decrypted again (see localHistory.clear).
+            row.lastMessage.seq > (await local.getClearedSeq(row.id)) &&
+            (await e.hasDevice())
+          ) {
             const record = await receive(e, row.lastMessage);
             lastMessage = (await viewOf(e, record)) ?? null;
           }
@@ -323,16 +555,17 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
             lastMessage,
           });
         }
+        await local.setConversationCache(out);
         return out;
       },
     },
     messages: {
-      async send(conversationId, { text, replyTo }) {
-        const record = await sendContent(conversationId, {
-          type: 'text',
-          text,
-          replyTo: replyTo ? fromHex(replyTo, 16) : null,
-        });
+      async send(conversationId, { text, replyTo, id }) {
+        const record = await sendContent(
+          conversationId,
+          { type: 'text', text, replyTo: replyTo ? fromHex(replyTo, 16) : null },
+          id,
+        );
         return { id: record.clientMessageId };
       },
       async edit(conversationId, messageId, text) {
@@ -358,24 +591,9 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         return { id: record.clientMessageId };
       },
       async list(conversationId, listOptions = {}) {
-        const e = await getEngine();
-        const local = new LocalState(keyStore, e.me.id);
-        let before: number | undefined;
-        if (listOptions.before) {
-          before = (await local.getMessage(conversationId, listOptions.before))?.seq ?? undefined;
-          if (before === undefined) throw new Error('Unknown message id for `before`');
-        }
-        const page = await transport.api.messages.list.query({
-          conversationId,
-          ...(before !== undefined ? { before } : {}),
-          limit: listOptions.limit ?? 50,
-        });
-        const records: MessageRecord[] = [];
-        // Oldest first, so each sender's chain advances in order.
-        for (const dto of [...page.messages].reverse()) records.push(await receive(e, dto));
-        await ensureUsernames(conversationId, records);
-        return buildViews(records, await modifiersOf(e, conversationId), username).reverse();
+        return (await fetchPage(conversationId, listOptions)).messages;
       },
+      page: (conversationId, pageOptions = {}) => fetchPage(conversationId, pageOptions),
       async markRead(conversationId, messageId) {
         const e = await getEngine();
         const record = await new LocalState(keyStore, e.me.id).getMessage(
@@ -400,6 +618,100 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       },
       async acceptIdentityChange(userId) {
         await (await getEngine()).identities.acceptChange(userId);
+      },
+      async status(userId) {
+        const e = await getEngine();
+        const [record, published] = await Promise.all([
+          e.identities.get(userId),
+          publishedKey(userId),
+        ]);
+        return {
+          verified: record?.verified ?? false,
+          identityChanged:
+            record !== undefined &&
+            published !== null &&
+            !ctEqual(record.pin.uskPublicKey, published),
+        };
+      },
+      async changedSafetyNumber(userId) {
+        const e = await getEngine();
+        const [record, published] = await Promise.all([
+          e.identities.get(userId),
+          publishedKey(userId),
+        ]);
+        if (!record || !published || ctEqual(record.pin.uskPublicKey, published)) return null;
+        const mine = await e.uskOf(e.me.id);
+        return safetyNumber(mine, fromHex(e.me.id, 16), published, fromHex(userId, 16));
+      },
+    },
+    localHistory: {
+      async conversations() {
+        const e = await getEngine();
+        return (
+          (await new LocalState(keyStore, e.me.id).getConversationCache<ConversationSummary[]>()) ??
+          null
+        );
+      },
+      async messages(conversationId) {
+        const e = await getEngine();
+        const local = new LocalState(keyStore, e.me.id);
+        await learnCachedNames(local);
+        return cachedViews(local, conversationId, username);
+      },
+      async missing(conversationId) {
+        const e = await getEngine();
+        return new LocalState(keyStore, e.me.id).missingNotices(conversationId);
+      },
+      async search(query, searchOptions = {}) {
+        const e = await getEngine();
+        const local = new LocalState(keyStore, e.me.id);
+        await learnCachedNames(local);
+        return searchCached(local, query, username, searchOptions);
+      },
+      async clear(conversationId) {
+        const e = await getEngine();
+        const local = new LocalState(keyStore, e.me.id);
+        const cached = (await local.getConversationCache<ConversationSummary[]>()) ?? [];
+        const ids = conversationId
+          ? [conversationId]
+          : [
+              ...new Set([
+                ...(await local.conversationsWithMessages()),
+                ...cached.map((c) => c.id),
+              ]),
+            ];
+        for (const id of ids) {
+          await e.withLock(id, async () => {
+            // The high-water mark is written first: were the deletes cut short, nothing below it
+            // would be decrypted again anyway.
+            let highest = await local.getClearedSeq(id);
+            for (const record of await local.messagesOf(id)) {
+              highest = Math.max(highest, record.seq ?? 0);
+            }
+            const summary = cached.find((c) => c.id === id);
+            highest = Math.max(highest, summary?.lastMessage?.seq ?? 0);
+            await local.setClearedSeq(id, highest);
+            await local.deleteMessages(id);
+          });
+        }
+        // Previews are history too.
+        await local.setConversationCache(
+          cached.map((c) => (ids.includes(c.id) ? { ...c, lastMessage: null } : c)),
+        );
+      },
+      async clearedUpTo(conversationId) {
+        const e = await getEngine();
+        return new LocalState(keyStore, e.me.id).getClearedSeq(conversationId);
+      },
+      async discardUnsent(conversationId, messageId) {
+        const e = await getEngine();
+        const local = new LocalState(keyStore, e.me.id);
+        await e.withLock(conversationId, async () => {
+          const record = await local.getMessage(conversationId, messageId);
+          if (record && record.seq === null && record.senderUserId === e.me.id) {
+            await local.deleteMessage(conversationId, messageId);
+          }
+        });
       },
     },
     events() {
@@ -444,6 +756,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
     async function handle(event: ServerEvent): Promise<void> {
       switch (event.type) {
         case 'message': {
+          if (event.message.seq <= (await local.getClearedSeq(event.conversationId))) return;
           const record = await receive(e, event.message);
           const content = record.content;
           if (!content) return; // a failure was reported by the engine

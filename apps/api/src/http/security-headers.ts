@@ -6,7 +6,9 @@ import type { ServerResponse } from 'node:http';
  */
 const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  // 'wasm-unsafe-eval' lets the page compile WebAssembly (the crypto package's hash-wasm), not
+  // evaluate JavaScript strings.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",

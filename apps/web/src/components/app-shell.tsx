@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Link, NavLink } from 'react-router';
+import { Link, useLocation, useMatches } from 'react-router';
 import { DemoBanner } from './demo-banner.tsx';
 import type { SessionUser } from '../features/auth/use-session.ts';
 import { ChatsIcon, LogoIcon, SettingsIcon } from './icons.tsx';
@@ -11,13 +11,37 @@ import { UserMenu } from './user-menu.tsx';
  * destinations to NAV_ITEMS.
  */
 const NAV_ITEMS = [
-  { to: '/', label: 'Chats', icon: ChatsIcon, end: true },
-  { to: '/settings', label: 'Settings', icon: SettingsIcon, end: false },
+  {
+    to: '/',
+    label: 'Chats',
+    icon: ChatsIcon,
+    matches: (path: string) => path === '/' || path.startsWith('/c/'),
+  },
+  {
+    to: '/settings',
+    label: 'Settings',
+    icon: SettingsIcon,
+    matches: (path: string) => path.startsWith('/settings'),
+  },
 ] as const;
 
 export function AppShell({ user, children }: { user: SessionUser; children: ReactNode }) {
+  const { pathname } = useLocation();
+  // Routes with `handle: { fullBleed: true }` (the chats) fill the window instead of a column.
+  const fullBleed = useMatches().some(
+    (match) => (match.handle as { fullBleed?: boolean } | undefined)?.fullBleed,
+  );
+  const inConversation = pathname.startsWith('/c/');
   return (
-    <div className="shell">
+    <div
+      className={[
+        'shell',
+        fullBleed ? 'shell-full' : null,
+        inConversation ? 'shell-conversation' : null,
+      ]
+        .filter(Boolean)
+        .join(' ')}
+    >
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -29,14 +53,21 @@ export function AppShell({ user, children }: { user: SessionUser; children: Reac
           </Link>
           <nav className="shell-nav" aria-label="Main">
             <ul>
-              {NAV_ITEMS.map(({ to, label, icon: Icon, end }) => (
-                <li key={to}>
-                  <NavLink to={to} end={end} className="nav-link">
-                    <Icon className="nav-icon" />
-                    <span className="nav-label">{label}</span>
-                  </NavLink>
-                </li>
-              ))}
+              {NAV_ITEMS.map(({ to, label, icon: Icon, matches }) => {
+                const active = matches(pathname);
+                return (
+                  <li key={to}>
+                    <Link
+                      to={to}
+                      className={`nav-link${active ? ' active' : ''}`}
+                      aria-current={active ? 'page' : undefined}
+                    >
+                      <Icon className="nav-icon" />
+                      <span className="nav-label">{label}</span>
+                    </Link>
+                  </li>
+                );
+              })}
             </ul>
           </nav>
           <UserMenu user={user} />

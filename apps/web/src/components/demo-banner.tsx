@@ -6,8 +6,9 @@ export function DemoBanner() {
   if (!info.data?.demo) return null;
   return (
     <p className="demo-banner" role="note">
-      Demo mode: the accounts user1, user2 and user3 share the password “password123”. Do not keep
-      anything real here.
+      Demo mode: the accounts user1, user2 and user3 share the password “password123”; their
+      recovery keys (asked for when a browser unlocks messages) are in the server’s
+      demo-recovery-keys.txt. Do not keep anything real here.
     </p>
   );
 }

@@ -4,17 +4,28 @@ import { useLocation } from 'react-router';
 /**
  * The page's one h1, plus its document title. After an in-app navigation it takes focus, so a
  * screen reader announces the new page the way a full page load would; on the first page of a
- * visit (location key "default") focus stays where the browser puts it.
+ * visit (location key "default") focus stays where the browser puts it. Pages that navigate
+ * within themselves (the chats, between conversations) turn that off and manage focus instead.
  */
-export function PageHeading({ title, className }: { title: string; className?: string }) {
+export function PageHeading({
+  title,
+  className,
+  documentTitle = title,
+  focusOnNavigate = true,
+}: {
+  title: string;
+  className?: string;
+  documentTitle?: string;
+  focusOnNavigate?: boolean;
+}) {
   const ref = useRef<HTMLHeadingElement>(null);
   const { key } = useLocation();
   useEffect(() => {
-    if (key !== 'default') ref.current?.focus({ preventScroll: false });
-  }, [key]);
+    if (focusOnNavigate && key !== 'default') ref.current?.focus({ preventScroll: false });
+  }, [key, focusOnNavigate]);
   return (
     <>
-      <title>{`${title} · SecureChat`}</title>
+      <title>{`${documentTitle} · SecureChat`}</title>
       <h1 ref={ref} tabIndex={-1} className={['page-heading', className].filter(Boolean).join(' ')}>
         {title}
       </h1>

@@ -29,8 +29,14 @@ export function errorMessage(error: unknown): string {
     return `Too many attempts; try again in ${seconds} ${unit}${minutes}.`;
   }
   if (code === null) {
-    // No tRPC error shape: the request never got an answer from the API.
-    return 'Cannot reach the server. Check your connection and try again.';
+    // A tRPC error without a code: the request never got an answer from the API.
+    if (isApiError(error) || (error instanceof TypeError && /fetch|network/i.test(error.message))) {
+      return 'Cannot reach the server. Check your connection and try again.';
+    }
+    // Not the network: something failed in this page (e.g. while encrypting). Say what.
+    return error instanceof Error && error.message
+      ? `Something went wrong: ${error.message}`
+      : 'Something went wrong.';
   }
   if (code === 'INTERNAL_SERVER_ERROR') {
     return 'Something went wrong on the server. Try again in a moment.';

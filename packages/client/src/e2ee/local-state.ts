@@ -106,4 +106,100 @@ export class LocalState {
 
   getLastEventId = () => this.store.get<string>(this.k('last-event-id'));
   setLastEventId = (id: string) => this.store.set(this.k('last-event-id'), id);
+
+  // -------------------------------------------------------------------------------------------
+  // Local history (the web app's cache): reading it back, clearing it, and notes about it.
+
+  deleteMessage = (conversationId: string, clientMessageId: string) =>
+    this.store.delete(this.k('message', conversationId, clientMessageId));
+
+  /** The conversations that have decrypted messages on this device. */
+  async conversationsWithMessages(): Promise<string[]> {
+    const prefix = this.k('message', '');
+    const ids = new Set<string>();
+    for (const key of await this.store.keys(prefix))
+      ids.add(key.slice(prefix.length).split('/')[0]!);
+    return [...ids];
+  }
+
+  /** The ids of a conversation's messages that have a server order (the `last` few), oldest first. */
+  async messageIdsBySeq(
+    conversationId: string,
+    last = Infinity,
+  ): Promise<{ seq: number; id: string }[]> {
+    const prefix = this.k('seq', conversationId, '');
+    const all = await this.store.keys(prefix);
+    const keys = last < all.length ? all.slice(all.length - last) : all;
+    const ids = await Promise.all(keys.map((key) => this.store.get<string>(key)));
+    return keys.flatMap((key, i) =>
+      ids[i] ? [{ seq: Number(key.slice(prefix.length)), id: ids[i] }] : [],
+    );
+  }
+
+  /**
+   * Forgets every decrypted message of a conversation (except ones still being sent) and its seq
+   * index. Callers record {@link setClearedSeq} first, so nothing cleared is fetched again.
+   */
+  async deleteMessages(conversationId: string): Promise<void> {
+    for (const record of await this.messagesOf(conversationId)) {
+      if (record.seq !== null) await this.deleteMessage(conversationId, record.clientMessageId);
+    }
+    for (const key of await this.store.keys(this.k('seq', conversationId, ''))) {
+      await this.store.delete(key);
+    }
+    for (const key of await this.store.keys(this.k('missing', conversationId, ''))) {
+      await this.store.delete(key);
+    }
+  }
+
+  /**
+   * The highest seq cleared from this device's history: messages up to it are neither fetched
+   * nor decrypted again (each message key works once, so they could only show as failures).
+   */
+  getClearedSeq = async (conversationId: string) =>
+    (await this.store.get<number>(this.k('cleared', conversationId))) ?? 0;
+  setClearedSeq = (conversationId: string, seq: number) =>
+    this.store.set(this.k('cleared', conversationId), seq);
+
+  /** The last conversation list fetched, for showing at once (and offline) on the next start. */
+  getConversationCache = <T>() => this.store.get<T>(this.k('conversations'));
+  setConversationCache = (summaries: unknown) => this.store.set(this.k('conversations'), summaries);
+
+  /** A "messages missing" notice, kept so the conversation can show where it happened. */
+  addMissingNotice = (notice: MissingNotice) =>
+    this.store.set(
+      this.k('missing', notice.conversationId, `${pad(notice.detectedAt)}-${notice.senderUserId}`),
+      notice,
+    );
+  async missingNotices(conversationId: string): Promise<MissingNotice[]> {
+    const keys = await this.store.keys(this.k('missing', conversationId, ''));
+    return (await Promise.all(keys.map((key) => this.store.get<MissingNotice>(key)))).filter(
+      (n): n is MissingNotice => n !== undefined,
+    );
+  }
+
+  /** Forgets a conversation's epoch states (after an identity reset they belong to a dead device). */
+  async deleteEpochs(conversationId: string): Promise<void> {
+    for (const key of await this.store.keys(this.k('epoch', conversationId, ''))) {
+      await this.store.delete(key);
+    }
+  }
+
+  /** The conversations this device holds epoch keys for. */
+  async conversationsWithEpochs(): Promise<string[]> {
+    const prefix = this.k('epoch', '');
+    const ids = new Set<string>();
+    for (const key of await this.store.keys(prefix))
+      ids.add(key.slice(prefix.length).split('/')[0]!);
+    return [...ids];
+  }
+}
+
+/** A jump in a sender's chain: messages the server did not deliver to this device. */
+export interface MissingNotice {
+  conversationId: string;
+  senderUserId: string;
+  count: number;
+  /** When this device noticed (ms since the epoch), which places the marker in the timeline. */
+  detectedAt: number;
 }

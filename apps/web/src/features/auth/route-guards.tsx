@@ -2,6 +2,7 @@ import { Navigate, Outlet, useLocation } from 'react-router';
 import { AppShell } from '../../components/app-shell.tsx';
 import { FullPageError, FullPageLoading } from '../../components/full-page.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { E2eeProvider } from '../e2ee/e2ee-provider.tsx';
 import { useSession } from './use-session.ts';
 
 interface FromState {
@@ -33,9 +34,12 @@ export function RequireSession() {
     );
   }
   return (
-    <AppShell user={user}>
-      <Outlet />
-    </AppShell>
+    // Keyed by user: another account in this tab gets its own client, keys and caches.
+    <E2eeProvider key={user.id} user={user}>
+      <AppShell user={user}>
+        <Outlet />
+      </AppShell>
+    </E2eeProvider>
   );
 }
 

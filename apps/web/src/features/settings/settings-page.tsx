@@ -5,9 +5,15 @@ import { errorMessage } from '../../lib/api-errors.ts';
 import { useSession } from '../auth/use-session.ts';
 import { useSignOut } from '../auth/use-sign-out.ts';
 import { ChangePasswordSection } from './change-password-section.tsx';
+import { EncryptionSections } from './encryption-section.tsx';
+import { NotificationsSection } from './notifications-section.tsx';
+import { PrivacySection } from './privacy-section.tsx';
 import { SessionsSection } from './sessions-section.tsx';
 
-/** Account settings: sessions, password, and signing out of this device. */
+/**
+ * Settings: privacy (server-side, for the account), notifications (this browser), safety numbers
+ * and local history (end-to-end encryption on this browser), sessions, password, and signing out.
+ */
 export function SettingsPage() {
   const { user } = useSession();
   const { signOut, isPending, error } = useSignOut();
@@ -21,6 +27,9 @@ export function SettingsPage() {
           </p>
         )}
       </div>
+      <PrivacySection />
+      <NotificationsSection />
+      <EncryptionSections />
       <SessionsSection />
       <ChangePasswordSection username={user?.username ?? ''} />
       <section className="card" aria-labelledby="sign-out-heading">

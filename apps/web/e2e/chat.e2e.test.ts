@@ -1,0 +1,368 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoDir, startServer, type ServerProcess } from './support.ts';
+
+// Three people in three browser contexts (three separate profiles, so three devices with their
+// own IndexedDB keys): alice and carol on desktops in light mode, bob on a phone in dark mode.
+const PHONE_UA =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+const screenshots = join(repoDir, 'test-results', 'screenshots');
+const suffix = Date.now().toString(36).slice(-5);
+const names = { alice: `alice_${suffix}`, bob: `bob_${suffix}`, carol: `carol_${suffix}` };
+const password = 'copper kettle meadow 19';
+
+let server: ServerProcess;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let alice: Page;
+let bob: Page;
+let carol: Page;
+/** Uncaught page errors and CSP violations: the app must run under the server's strict CSP. */
+const problems: string[] = [];
+
+function watch(page: Page, name: string): Page {
+  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`${name}: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
+  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
+}
+
+function heading(page: Page, name: string, level = 1): Locator {
+  return page.getByRole('heading', { level, name, exact: true });
+}
+
+function composer(page: Page): Locator {
+  return page.getByRole('textbox', { name: 'Message composer' });
+}
+
+/**
+ * A message in the open conversation, found by its own text (a paragraph), not by a quote of it
+ * in a reply.
+ */
+function message(page: Page, text: string): Locator {
+  return page
+    .getByRole('feed')
+    .getByRole('article')
+    .filter({ has: page.getByRole('paragraph').filter({ hasText: text }) });
+}
+
+async function snap(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshots, `${name}.png`) });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await expectVisible(message(page, text));
+}
+
+async function openConversation(page: Page, title: string | RegExp): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('link', { name: title })
+    .click();
+}
+
+async function newContext(options: Parameters<Browser['newContext']>[0]): Promise<Page> {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(20_000);
+  contexts.push(context);
+  return context.newPage();
+}
+
+/** Registers, sets up encryption and confirms the recovery key was saved. */
+async function registerAndSetUp(page: Page, username: string, shot?: string): Promise<string> {
+  await page.goto(`${server.url}/register`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expectVisible(heading(page, 'Set up end-to-end encryption'));
+  await page.getByRole('button', { name: 'Set up encryption' }).click();
+  await expectVisible(heading(page, 'Save your recovery key'));
+  const recoveryKey =
+    (await page.getByRole('status', { name: 'Recovery key' }).textContent()) ?? '';
+  expect(recoveryKey).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){13}$/);
+  if (shot) await snap(page, shot);
+  const next = page.getByRole('button', { name: 'Continue to chats' });
+  expect(await next.isDisabled()).toBe(true);
+  await page.getByLabel('I have saved my recovery key somewhere safe').check();
+  await next.click();
+  await expectVisible(heading(page, 'Chats'));
+  await expectVisible(page.getByText('No conversations yet'));
+  return recoveryKey;
+}
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  alice = watch(
+    await newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }),
+    'alice',
+  );
+  bob = watch(
+    await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'dark',
+      userAgent: PHONE_UA,
+    }),
+    'bob',
+  );
+  carol = watch(
+    await newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }),
+    'carol',
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('chatting end to end in the browser', () => {
+  it('alice, bob and carol register and set up encryption, saving their recovery keys', async () => {
+    const keys = await Promise.all([
+      registerAndSetUp(alice, names.alice, 'device-setup-recovery-key-desktop'),
+      registerAndSetUp(bob, names.bob, 'device-setup-recovery-key-phone-dark'),
+      registerAndSetUp(carol, names.carol),
+    ]);
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it('alice opens a direct conversation with bob and sends; bob sees it live with an unread badge and replies', async () => {
+    await alice.getByRole('button', { name: 'New conversation' }).first().click();
+    const dialog = alice.getByRole('dialog', { name: 'New conversation' });
+    await dialog.getByLabel('Username').fill(names.bob);
+    await dialog.getByRole('button', { name: 'Start conversation' }).click();
+    await expectVisible(heading(alice, names.bob, 2));
+    await send(alice, 'The harbour lantern is lit tonight');
+    await send(alice, 'Hello bob, this is alice');
+
+    // Bob is on his conversation list: it updates live, with an unread count.
+    const unread = bob
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('link', { name: new RegExp(`${names.alice}.*2 unread messages`) });
+    await expectVisible(unread);
+    await snap(bob, 'conversation-list-unread-phone-dark');
+    await unread.click();
+    await expectVisible(message(bob, 'Hello bob, this is alice'));
+    // Sender and time head a run of messages from one person.
+    expect(await message(bob, 'The harbour lantern is lit tonight').textContent()).toContain(
+      names.alice,
+    );
+
+    // Shift+Enter breaks the line; alice sees bob typing, then the reply.
+    await composer(bob).pressSequentially('Hi alice!');
+    await expectVisible(alice.getByText(`${names.bob} is typing…`));
+    await composer(bob).press('Shift+Enter');
+    await composer(bob).pressSequentially('Got both messages.');
+    await composer(bob).press('Enter');
+    await expectVisible(message(bob, 'Got both messages.'));
+    const reply = message(alice, 'Got both messages.');
+    await expectVisible(reply);
+    expect(await reply.textContent()).toContain('Hi alice!');
+    // Bob read alice's messages (read receipts are on by default).
+    await expectVisible(alice.getByText('Read', { exact: true }));
+    await snap(bob, 'conversation-phone-dark');
+
+    // A reaction and a reply travel too.
+    await reply.hover();
+    await reply.getByRole('button', { name: `React to message from ${names.bob}` }).click();
+    await alice.getByRole('button', { name: 'React with 👍' }).click();
+    await expectVisible(message(bob, 'Got both messages.').getByRole('button', { name: /👍 1/ }));
+    await reply.getByRole('button', { name: `Reply to message from ${names.bob}` }).click();
+    await expectVisible(alice.getByText(`Replying to ${names.bob}:`));
+    await send(alice, 'Great, talk soon');
+    await expectVisible(
+      message(bob, 'Great, talk soon').getByRole('button', { name: /^Replying to/ }),
+    );
+    await snap(alice, 'conversation-desktop');
+  });
+
+  it('an edit and a delete reach the other side', async () => {
+    await send(alice, 'This one will be deleted');
+    await expectVisible(message(bob, 'This one will be deleted'));
+
+    const original = message(alice, 'Hello bob, this is alice');
+    await original.hover();
+    await original.getByRole('button', { name: 'Edit message' }).click();
+    await expectVisible(alice.getByText('Editing message'));
+    expect(await composer(alice).inputValue()).toBe('Hello bob, this is alice');
+    await composer(alice).fill('Hello bob, this is alice (edited)');
+    await composer(alice).press('Enter');
+    const edited = message(bob, 'Hello bob, this is alice (edited)');
+    await expectVisible(edited);
+    await expectVisible(edited.getByText('edited', { exact: true }));
+
+    const doomed = message(alice, 'This one will be deleted');
+    await doomed.hover();
+    await doomed.getByRole('button', { name: 'Delete message' }).click();
+    await alice
+      .getByRole('dialog', { name: 'Delete this message for everyone?' })
+      .getByRole('button', { name: 'Delete for everyone' })
+      .click();
+    await expect.poll(() => message(alice, 'This one will be deleted').count()).toBe(0);
+    await expect.poll(() => message(bob, 'This one will be deleted').count()).toBe(0);
+    await expectVisible(bob.getByText('This message was deleted.'));
+  });
+
+  it('a group with a third user works', async () => {
+    await alice.getByRole('button', { name: 'New group' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'New group' });
+    await dialog.getByLabel('Group name').fill('Launch plans');
+    await dialog.getByLabel('Members').fill(`${names.bob}, ${names.carol}`);
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await expectVisible(heading(alice, 'Launch plans', 2));
+    await send(alice, 'Welcome to the launch group');
+
+    // Carol was not in any conversation before: the group appears, titled, with its message.
+    const group = carol
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('link', { name: /^Launch plans.*unread message/ });
+    await expectVisible(group);
+    await group.click();
+    const welcome = message(carol, 'Welcome to the launch group');
+    await expectVisible(welcome);
+    await welcome.hover();
+    await welcome.getByRole('button', { name: `Reply to message from ${names.alice}` }).click();
+    await send(carol, 'Thanks alice, carol here');
+    await expectVisible(message(alice, 'Thanks alice, carol here'));
+
+    await bob.getByRole('link', { name: 'Back to conversations' }).click();
+    await openConversation(bob, /^Launch plans/);
+    await expectVisible(message(bob, 'Thanks alice, carol here'));
+    await expectVisible(message(bob, 'Welcome to the launch group'));
+    await send(bob, 'Bob is in as well');
+    await expectVisible(message(alice, 'Bob is in as well'));
+    await expectVisible(message(carol, 'Bob is in as well'));
+    await snap(carol, 'group-desktop');
+  });
+
+  it('a reload shows history from the local cache', async () => {
+    // The server's history and conversation list are made unreachable: whatever shows after the
+    // reload comes from this browser's encrypted local cache.
+    const blocked = /\/trpc\/[^?]*(messages\.list|conversations\.list)/;
+    await bob.route(blocked, (route) => route.abort());
+    await bob.reload();
+    await expectVisible(bob.getByText('Offline: showing the messages saved on this device.'));
+    await expectVisible(heading(bob, 'Launch plans', 2));
+    await expectVisible(message(bob, 'Welcome to the launch group'));
+    await expectVisible(message(bob, 'Thanks alice, carol here'));
+    await expectVisible(message(bob, 'Bob is in as well'));
+    await snap(bob, 'reload-from-local-cache-phone-dark');
+    await bob.getByRole('link', { name: 'Back to conversations' }).click();
+    await expectVisible(bob.getByText('Offline: showing the conversations saved on this device.'));
+    await openConversation(bob, new RegExp(`^${names.alice}`));
+    await expectVisible(message(bob, 'Hello bob, this is alice (edited)'));
+    await expectVisible(message(bob, 'The harbour lantern is lit tonight'));
+    await bob.unroute(blocked);
+  });
+
+  it('search finds an older message', async () => {
+    const search = alice.getByRole('searchbox', { name: 'Search messages' });
+    await search.fill('harb lant');
+    const results = alice.getByRole('region', { name: 'Search results' });
+    await expectVisible(results.getByText('Search covers the messages this browser has decrypted'));
+    const hit = results.getByRole('link', { name: /The harbour lantern is lit tonight/ });
+    await expectVisible(hit);
+    await snap(alice, 'search-desktop');
+    await hit.click();
+    await expectVisible(heading(alice, names.bob, 2));
+    await expectVisible(message(alice, 'The harbour lantern is lit tonight'));
+    await search.fill('');
+  });
+
+  it('safety numbers match on both sides', async () => {
+    await alice.getByRole('button', { name: `Safety number with ${names.bob}` }).click();
+    const aliceDialog = alice.getByRole('dialog', { name: `Safety number with ${names.bob}` });
+    const aliceNumber = aliceDialog.getByRole('group', {
+      name: `Safety number with ${names.bob}`,
+    });
+    await expectVisible(aliceNumber);
+
+    await openConversationOnPhone(bob, names.alice);
+    await bob.getByRole('button', { name: `Safety number with ${names.alice}` }).click();
+    const bobNumber = bob
+      .getByRole('dialog', { name: `Safety number with ${names.alice}` })
+      .getByRole('group', { name: `Safety number with ${names.alice}` });
+    await expectVisible(bobNumber);
+
+    const digits = async (locator: Locator) =>
+      ((await locator.textContent()) ?? '').replace(/\D/g, '');
+    const fromAlice = await digits(aliceNumber);
+    expect(fromAlice).toMatch(/^\d{60}$/);
+    expect(await digits(bobNumber)).toBe(fromAlice);
+
+    await aliceDialog.getByRole('button', { name: 'Mark as verified' }).click();
+    await expectVisible(aliceDialog.getByText('Verified', { exact: true }));
+    await snap(alice, 'safety-number-desktop');
+    await snap(bob, 'safety-number-phone-dark');
+    await aliceDialog.getByRole('button', { name: 'Close dialog' }).click();
+
+    await alice
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    const safety = alice.getByRole('region', { name: 'Safety numbers' });
+    await expectVisible(safety.getByText('Verified', { exact: true }));
+    await alice.screenshot({
+      path: join(screenshots, 'settings-desktop-e2ee.png'),
+      fullPage: true,
+    });
+
+    await bob.getByRole('button', { name: 'Close dialog' }).click();
+    await bob.getByRole('link', { name: 'Back to conversations' }).click();
+    await bob
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    const bobSafety = bob.getByRole('region', { name: 'Safety numbers' });
+    await expectVisible(bobSafety.getByText(names.alice, { exact: true }));
+    await bobSafety.scrollIntoViewIfNeeded();
+    await snap(bob, 'settings-safety-numbers-phone-dark');
+  });
+
+  it('ran without uncaught errors or Content Security Policy violations', () => {
+    // The pages run under the server's own CSP, which must allow the WebAssembly that message
+    // encryption compiles ('wasm-unsafe-eval') and nothing inline.
+    expect(problems).toEqual([]);
+  });
+});
+
+/** On the phone the list and a conversation are separate screens. */
+async function openConversationOnPhone(page: Page, title: string): Promise<void> {
+  if (await heading(page, title, 2).isVisible()) return;
+  if (await page.getByRole('link', { name: 'Back to conversations' }).isVisible()) {
+    await page.getByRole('link', { name: 'Back to conversations' }).click();
+  }
+  await openConversation(page, new RegExp(`^${title}`));
+  await expectVisible(heading(page, title, 2));
+}

@@ -1,0 +1,745 @@
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useOutletContext, useParams, useSearchParams } from 'react-router';
+import {
+  IdentityChangedError,
+  NotSetUpError,
+  newMessageId,
+  type ChatMessage,
+  type ConversationSummary,
+} from '@securechat/client';
+import { Dialog } from '../../components/dialog.tsx';
+import {
+  AlertIcon,
+  ArrowLeftIcon,
+  ChatsIcon,
+  LockIcon,
+  ShieldIcon,
+  TrashIcon,
+  UsersIcon,
+} from '../../components/icons.tsx';
+import { EmptyState, ErrorAlert, LoadingState } from '../../components/status.tsx';
+import { errorMessage } from '../../lib/api-errors.ts';
+import { useNow } from '../../lib/time.ts';
+import { trpc } from '../../lib/trpc.ts';
+import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
+import { e2eeKeys } from '../e2ee/query-keys.ts';
+import { SafetyNumberDialog } from '../e2ee/safety-number-dialog.tsx';
+import { useTypingUsers } from '../e2ee/typing-store.ts';
+import { ConversationAvatar } from './avatar.tsx';
+import { Composer, type ComposerHandle, type ComposerMode } from './composer.tsx';
+import { MembersDialog } from './members-dialog.tsx';
+import { MessageList } from './message-list.tsx';
+import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
+import { useOutbox, type Outbox } from './outbox.ts';
+import { buildTimeline, dayLabel, type TimelineRow } from './timeline.ts';
+import { useConversations, usePresence } from './use-conversations.ts';
+import { useMessages } from './use-messages.ts';
+
+export interface ChatsOutletContext {
+  outbox: Outbox;
+}
+
+/** Repeat "typing" at most this often while the user types. */
+const TYPING_EVERY_MS = 3_000;
+
+function usePageVisible(): boolean {
+  return useSyncExternalStore(
+    (listener) => {
+      document.addEventListener('visibilitychange', listener);
+      return () => document.removeEventListener('visibilitychange', listener);
+    },
+    () => document.visibilityState === 'visible',
+  );
+}
+
+function listNames(names: string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** What a failed send, edit or reaction says to the user. */
+function describeSendError(error: unknown, nameOf: (userId: string) => string): string {
+  if (error instanceof IdentityChangedError) {
+    return `${nameOf(error.userId)}’s safety number changed. Review it before sending.`;
+  }
+  if (error instanceof NotSetUpError) {
+    return `${nameOf(error.userId)} has not set up encryption yet (they need to sign in once).`;
+  }
+  return errorMessage(error);
+}
+
+function TypingIndicator({ conversation }: { conversation: ConversationSummary }) {
+  const { typing, user } = useReadyE2ee();
+  const settings = trpc.settings.get.useQuery();
+  const ids = useTypingUsers(typing, conversation.id);
+  // Reciprocal, as in Signal: who does not share their typing does not see others'.
+  const names =
+    settings.data?.sendTyping === false
+      ? []
+      : ids
+          .filter((id) => id !== user.id)
+          .map((id) => conversation.members.find((m) => m.id === id)?.username ?? 'Someone');
+  return (
+    <p className="typing-indicator" aria-live="polite">
+      {names.length > 0 && (
+        <>
+          <span className="typing-dots" aria-hidden="true">
+            <span />
+            <span />
+            <span />
+          </span>
+          {listNames(names)} {names.length === 1 ? 'is' : 'are'} typing…
+        </>
+      )}
+    </p>
+  );
+}
+
+function ConversationHeader({
+  conversation,
+  online,
+  onOpen,
+}: {
+  conversation: ConversationSummary;
+  online: boolean;
+  onOpen: (dialog: 'members' | 'safety' | 'clear') => void;
+}) {
+  const { user } = useReadyE2ee();
+  const other =
+    conversation.kind === 'direct' ? conversation.members.find((m) => m.id !== user.id) : undefined;
+  const subtitle =
+    conversation.kind === 'notes'
+      ? 'Only you: notes to yourself, end-to-end encrypted'
+      : conversation.kind === 'group'
+        ? `${conversation.members.length} members · end-to-end encrypted`
+        : online
+          ? 'Online · end-to-end encrypted'
+          : 'End-to-end encrypted';
+  return (
+    <header className="conversation-header">
+      <Link to="/" className="icon-button back-button" aria-label="Back to conversations">
+        <ArrowLeftIcon />
+      </Link>
+      <ConversationAvatar conversation={conversation} online={online} />
+      <div className="conversation-header-text">
+        <h2 className="conversation-heading">{conversation.title}</h2>
+        <p className="conversation-subtitle">
+          <LockIcon width={14} height={14} />
+          <span className="conversation-subtitle-text">{subtitle}</span>
+        </p>
+      </div>
+      <div className="conversation-header-actions">
+        {other && (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Safety number with ${other.username}`}
+            title="Safety number"
+            onClick={() => onOpen('safety')}
+          >
+            <ShieldIcon />
+          </button>
+        )}
+        {conversation.kind === 'group' && (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Group members"
+            title="Members"
+            onClick={() => onOpen('members')}
+          >
+            <UsersIcon />
+          </button>
+        )}
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Clear local history of this conversation"
+          title="Clear local history"
+          onClick={() => onOpen('clear')}
+        >
+          <TrashIcon />
+        </button>
+      </div>
+    </header>
+  );
+}
+
+function ConversationScreen({
+  conversation,
+  initialFocus,
+}: {
+  conversation: ConversationSummary;
+  initialFocus: string | null;
+}) {
+  const { client, user, identityAlerts, dismissIdentityAlert, subscribe } = useReadyE2ee();
+  const queryClient = useQueryClient();
+  const { outbox } = useOutletContext<ChatsOutletContext>();
+  const entries = useOutbox(outbox);
+  const { query, paging, loadOlder } = useMessages(conversation.id);
+  const offline = useConversations().data?.offline ?? null;
+  // Back online after a failed page of history: ask again (once per reconnection).
+  const wasOffline = useRef(offline);
+  useEffect(() => {
+    const reconnected = wasOffline.current !== null && offline === null;
+    wasOffline.current = offline;
+    if (reconnected && paging.error) void loadOlder();
+  }, [offline, paging.error, loadOlder]);
+  const settings = trpc.settings.get.useQuery();
+  const now = useNow(60_000);
+  const visible = usePageVisible();
+  const composer = useRef<ComposerHandle>(null);
+  const [mode, setMode] = useState<ComposerMode | null>(null);
+  const [deleting, setDeleting] = useState<ChatMessage | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [bottomSignal, setBottomSignal] = useState(0);
+  const [focusKey, setFocusKey] = useState<string | null>(initialFocus);
+  const [requestedFocus, setRequestedFocus] = useState(initialFocus);
+  if (initialFocus !== requestedFocus) {
+    // Another search result in this same conversation.
+    setRequestedFocus(initialFocus);
+    setFocusKey(initialFocus);
+  }
+  const [dialog, setDialog] = useState<'members' | 'safety' | 'clear' | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  const lastTyping = useRef(0);
+  const markedSeq = useRef(0);
+  const messagesKey = e2eeKeys.messages(user.id, conversation.id);
+
+  const other =
+    conversation.kind === 'direct' ? conversation.members.find((m) => m.id !== user.id) : undefined;
+  const presence = usePresence(other ? [other.id] : []);
+  const online = other ? (presence.data?.get(other.id) ?? false) : false;
+  const contactStatus = useQuery({
+    queryKey: [...e2eeKeys.contact(user.id, other?.id ?? ''), 'status'],
+    queryFn: () => client.contacts.status(other!.id),
+    enabled: other !== undefined,
+    staleTime: 30_000,
+  });
+  const blockedBy = other
+    ? contactStatus.data?.identityChanged && contactStatus.data.verified
+      ? other
+      : identityAlerts.some((a) => a.userId === other.id && a.verified)
+        ? other
+        : undefined
+    : undefined;
+
+  const nameOf = useCallback(
+    (userId: string) =>
+      userId === user.id
+        ? 'you'
+        : (conversation.members.find((m) => m.id === userId)?.username ?? 'a former member'),
+    [conversation.members, user.id],
+  );
+
+  // This device's history, plus messages still in the outbox that it has not stored yet.
+  const messages = useMemo(() => {
+    const stored = query.data?.messages ?? [];
+    const ids = new Set(stored.map((m) => m.id));
+    const pending: ChatMessage[] = [...entries.values()]
+      .filter((e) => e.conversationId === conversation.id && !ids.has(e.id))
+      .map((e) => ({
+        id: e.id,
+        seq: null,
+        conversationId: e.conversationId,
+        sender: { id: user.id, username: user.username },
+        text: e.text,
+        sentAt: e.sentAt,
+        ...(e.replyTo ? { replyTo: e.replyTo } : {}),
+        reactions: [],
+        deleted: false,
+        undecryptable: false,
+      }));
+    return [...stored, ...pending];
+  }, [query.data, entries, conversation.id, user.id, user.username]);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const rows = useMemo(
+    () => buildTimeline(messages, query.data?.missing ?? []),
+    [messages, query.data?.missing],
+  );
+  const lastFocusable = rows.findLastIndex((row) => row.kind !== 'day');
+
+  // Announces new messages from others to screen readers (the list itself is not a live region).
+  useEffect(
+    () =>
+      subscribe((event) => {
+        if (
+          event.type === 'message' &&
+          event.message.conversationId === conversation.id &&
+          event.message.sender.id !== user.id
+        ) {
+          setAnnouncement(
+            `New message from ${event.message.sender.username}: ${event.message.text}`,
+          );
+        }
+      }),
+    [subscribe, conversation.id, user.id],
+  );
+
+  // Marks the conversation read while it is on screen: the newest message is seen.
+  const newest = [...messages].reverse().find((m) => m.seq !== null);
+  useEffect(() => {
+    if (!newest?.seq || !visible || newest.seq <= markedSeq.current) return;
+    markedSeq.current = newest.seq;
+    if (conversation.unread === 0 && newest.sender.id === user.id) return;
+    client.messages
+      .markRead(conversation.id, newest.id)
+      .then(() => queryClient.invalidateQueries({ queryKey: e2eeKeys.conversations(user.id) }))
+      .catch(() => {
+        markedSeq.current = 0;
+      });
+  }, [
+    newest?.id,
+    newest?.seq,
+    newest?.sender.id,
+    visible,
+    conversation.id,
+    conversation.unread,
+    client,
+    queryClient,
+    user.id,
+  ]);
+
+  const refresh = useCallback(() => {
+    void queryClient.invalidateQueries({ queryKey: messagesKey });
+    void queryClient.invalidateQueries({ queryKey: e2eeKeys.conversations(user.id) });
+    // messagesKey is derived from the ids listed.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [queryClient, user.id, conversation.id]);
+
+  const send = useCallback(
+    async (text: string, replyTo: string | undefined, id: string = newMessageId()) => {
+      setActionError(null);
+      outbox.set({
+        id,
+        conversationId: conversation.id,
+        text,
+        ...(replyTo ? { replyTo } : {}),
+        sentAt: new Date(),
+        status: 'sending',
+      });
+      setBottomSignal((n) => n + 1);
+      try {
+        await client.messages.send(conversation.id, { text, id, ...(replyTo ? { replyTo } : {}) });
+        outbox.delete(id);
+      } catch (error) {
+        outbox.update(id, { status: 'failed', error: describeSendError(error, nameOf) });
+        if (error instanceof IdentityChangedError) void contactStatus.refetch();
+      }
+      refresh();
+    },
+    [client, conversation.id, outbox, refresh, nameOf, contactStatus],
+  );
+
+  const actions = useMemo<MessageActions>(() => {
+    const run = async (work: () => Promise<unknown>) => {
+      setActionError(null);
+      try {
+        await work();
+      } catch (error) {
+        setActionError(describeSendError(error, nameOf));
+      }
+      refresh();
+    };
+    return {
+      reply: (message) => {
+        setMode({ kind: 'reply', message, senderLabel: nameOf(message.sender.id) });
+        composer.current?.focus();
+      },
+      edit: (message) => {
+        setMode({ kind: 'edit', message });
+        composer.current?.focus();
+      },
+      remove: (message) => setDeleting(message),
+      react: (message, emoji, remove) =>
+        void run(() => client.messages.react(conversation.id, message.id, emoji, { remove })),
+      retry: (message) => void send(message.text, message.replyTo, message.id),
+      discard: (message) =>
+        void run(async () => {
+          await client.localHistory.discardUnsent(conversation.id, message.id);
+          outbox.delete(message.id);
+        }),
+      jumpTo: (messageId) => setFocusKey(messageId),
+    };
+  }, [client, conversation.id, nameOf, refresh, send, outbox]);
+
+  const readers = (seq: number): string | null => {
+    // Reciprocal: who keeps their own read receipts private does not see others'.
+    if (settings.data?.sendReadReceipts !== true || conversation.kind === 'notes') return null;
+    const others = conversation.members.filter((m) => m.id !== user.id);
+    const read = others.filter((m) => m.lastReadSeq !== null && m.lastReadSeq >= seq);
+    if (read.length === 0) return 'Sent';
+    if (conversation.kind === 'direct') return 'Read';
+    if (read.length === others.length) return 'Read by everyone';
+    return `Read by ${listNames(read.map((m) => m.username))}`;
+  };
+  const lastOwnSent = [...messages]
+    .reverse()
+    .find((m) => m.sender.id === user.id && m.seq !== null);
+
+  function renderRow(row: TimelineRow, index: number) {
+    const focusable = index === lastFocusable;
+    switch (row.kind) {
+      case 'day':
+        return (
+          <div className="day-separator" role="heading" aria-level={3}>
+            <span>{dayLabel(row.date, now)}</span>
+          </div>
+        );
+      case 'undecryptable': {
+        const count = row.messages.length;
+        return (
+          <div className="timeline-marker" role="article" tabIndex={focusable ? 0 : -1}>
+            <LockIcon width={16} height={16} />
+            <span>
+              {count === 1 ? 'One message' : `${count} messages`} could not be decrypted on this
+              device. {count === 1 ? 'It was' : 'They were'} sent before this device joined the
+              conversation, or failed a security check.
+            </span>
+          </div>
+        );
+      }
+      case 'missing':
+        return (
+          <div
+            className="timeline-marker timeline-marker-warning"
+            role="article"
+            tabIndex={focusable ? 0 : -1}
+          >
+            <AlertIcon width={16} height={16} />
+            <span>
+              {row.notice.count === 1 ? 'A message' : `${row.notice.count} messages`} from{' '}
+              {nameOf(row.notice.senderUserId)} never reached this device (the server did not
+              deliver {row.notice.count === 1 ? 'it' : 'them'}).
+            </span>
+          </div>
+        );
+      case 'message': {
+        const message = row.message;
+        const own = message.sender.id === user.id;
+        const delivery: DeliveryState | null = own
+          ? message.seq === null
+            ? (entries.get(message.id)?.status ?? 'failed')
+            : 'sent'
+          : null;
+        return (
+          <MessageRow
+            message={message}
+            showHeader={row.showHeader}
+            own={own}
+            senderLabel={own ? 'You' : message.sender.username}
+            delivery={delivery}
+            sendError={entries.get(message.id)?.error ?? null}
+            readLabel={
+              own && message.id === lastOwnSent?.id && message.seq ? readers(message.seq) : null
+            }
+            replyTarget={message.replyTo ? (byId.get(message.replyTo) ?? null) : undefined}
+            highlighted={message.id === focusKey}
+            focusable={focusable}
+            meId={user.id}
+            namesOf={(ids) => listNames(ids.map(nameOf))}
+            actions={actions}
+          />
+        );
+      }
+    }
+  }
+
+  const top = paging.error ? (
+    <div className="message-top-content">
+      <span>Could not load older messages.</span>
+      <button type="button" className="link-button" onClick={() => void loadOlder()}>
+        Try again
+      </button>
+    </div>
+  ) : paging.loading ? (
+    <div className="message-top-content" role="status">
+      <span className="spinner spinner-small" aria-hidden="true" /> Loading older messages…
+    </div>
+  ) : paging.hasMore === false && query.data?.cleared ? (
+    <div className="message-top-content">Earlier messages were cleared from this device.</div>
+  ) : paging.hasMore === false ? (
+    <div className="message-top-content">
+      <LockIcon width={14} height={14} /> Start of the conversation. Messages are end-to-end
+      encrypted.
+    </div>
+  ) : (
+    <div className="message-top-content">
+      <button type="button" className="link-button" onClick={() => void loadOlder()}>
+        Load older messages
+      </button>
+    </div>
+  );
+
+  const placeholder =
+    conversation.kind === 'notes' ? 'Note to yourself' : `Message ${conversation.title}`;
+  return (
+    <section className="conversation" aria-label={`Conversation: ${conversation.title}`}>
+      <ConversationHeader conversation={conversation} online={online} onOpen={setDialog} />
+      {other && !blockedBy && identityAlerts.some((a) => a.userId === other.id && !a.verified) && (
+        <div className="identity-note" role="status">
+          <ShieldIcon width={18} height={18} />
+          <p>
+            {other.username}’s safety number changed, for example because they set up encryption
+            again. Compare the new one if you want to be sure.
+          </p>
+          <button type="button" className="link-button" onClick={() => setDialog('safety')}>
+            Review
+          </button>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => dismissIdentityAlert(other.id)}
+          >
+            Dismiss
+          </button>
+        </div>
+      )}
+      {offline && (
+        <p className="offline-note offline-note-pane" role="status">
+          Offline: showing the messages saved on this device. New messages arrive when the
+          connection is back.
+        </p>
+      )}
+      {query.isPending ? (
+        <LoadingState label="Loading messages" className="conversation-loading" />
+      ) : query.error ? (
+        <div className="conversation-loading">
+          <ErrorAlert onRetry={() => void query.refetch()}>
+            Could not read this device’s history. {errorMessage(query.error)}
+          </ErrorAlert>
+        </div>
+      ) : (
+        <MessageList
+          rows={rows}
+          renderRow={renderRow}
+          estimateSize={(row) =>
+            row.kind === 'day' ? 44 : row.kind === 'message' ? (row.showHeader ? 82 : 52) : 64
+          }
+          top={top}
+          busy={paging.loading}
+          canLoadOlder={paging.hasMore !== false && !paging.error}
+          onNearTop={() => void loadOlder()}
+          focusKey={focusKey}
+          bottomSignal={bottomSignal}
+          label={`Messages with ${conversation.title}`}
+        />
+      )}
+      {rows.length === 0 && paging.hasMore === false && (
+        <p className="conversation-empty">
+          {query.data?.cleared
+            ? 'No messages on this device. New messages will appear here.'
+            : 'No messages yet. Say hello: only the people in this conversation can read it.'}
+        </p>
+      )}
+      <p className="sr-only" aria-live="polite">
+        {announcement}
+      </p>
+      <TypingIndicator conversation={conversation} />
+      {actionError && (
+        <div className="conversation-error">
+          <ErrorAlert>{actionError}</ErrorAlert>
+        </div>
+      )}
+      {blockedBy ? (
+        <div className="composer composer-blocked" role="alert">
+          <AlertIcon className="alert-icon" />
+          <p>
+            <strong>{blockedBy.username}’s safety number changed.</strong> You verified them before,
+            so sending is blocked until you review the new number.
+          </p>
+          <button
+            type="button"
+            className="btn btn-primary btn-small"
+            onClick={() => setDialog('safety')}
+          >
+            Review safety number
+          </button>
+        </div>
+      ) : (
+        <Composer
+          ref={composer}
+          placeholder={placeholder}
+          mode={mode}
+          onCancelMode={() => setMode(null)}
+          onSend={(text, replyTo) => void send(text, replyTo)}
+          onSaveEdit={(message, text) =>
+            void (async () => {
+              setActionError(null);
+              try {
+                await client.messages.edit(conversation.id, message.id, text);
+              } catch (error) {
+                setActionError(describeSendError(error, nameOf));
+              }
+              refresh();
+            })()
+          }
+          onTyping={() => {
+            if (settings.data?.sendTyping === false || conversation.kind === 'notes') return;
+            const at = Date.now();
+            if (at - lastTyping.current < TYPING_EVERY_MS) return;
+            lastTyping.current = at;
+            void client.messages.typing(conversation.id).catch(() => {});
+          }}
+        />
+      )}
+
+      <Dialog
+        open={deleting !== null}
+        onClose={() => setDeleting(null)}
+        title="Delete this message for everyone?"
+        description="It is erased from the server, and removed from the other members’ devices as they receive the deletion. Anyone who already read it may have kept a copy."
+      >
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-secondary" onClick={() => setDeleting(null)}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger-solid"
+            onClick={() => {
+              const message = deleting;
+              setDeleting(null);
+              if (!message) return;
+              void (async () => {
+                try {
+                  await client.messages.delete(conversation.id, message.id);
+                } catch (error) {
+                  setActionError(errorMessage(error));
+                }
+                refresh();
+              })();
+            }}
+          >
+            Delete for everyone
+          </button>
+        </div>
+      </Dialog>
+      <ClearHistoryDialog
+        conversation={conversation}
+        open={dialog === 'clear'}
+        onClose={() => setDialog(null)}
+      />
+      {conversation.kind === 'group' && (
+        <MembersDialog
+          conversation={conversation}
+          open={dialog === 'members'}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {other && (
+        <SafetyNumberDialog
+          contactId={other.id}
+          username={other.username}
+          open={dialog === 'safety'}
+          onClose={() => {
+            setDialog(null);
+            void contactStatus.refetch();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function ClearHistoryDialog({
+  conversation,
+  open,
+  onClose,
+}: {
+  conversation: ConversationSummary;
+  open: boolean;
+  onClose: () => void;
+}) {
+  const { client, user } = useReadyE2ee();
+  const queryClient = useQueryClient();
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function clear() {
+    if (pending) return;
+    setPending(true);
+    setError(null);
+    try {
+      await client.localHistory.clear(conversation.id);
+      await queryClient.invalidateQueries({ queryKey: e2eeKeys.all(user.id) });
+      onClose();
+    } catch (failure) {
+      setError(errorMessage(failure));
+    } finally {
+      setPending(false);
+    }
+  }
+  return (
+    <Dialog
+      open={open}
+      onClose={onClose}
+      title="Clear local history?"
+      description={`Deletes the decrypted messages of “${conversation.title}” from this browser.`}
+    >
+      <div className="form">
+        <p className="card-description">
+          They cannot be downloaded again: each message can be decrypted only once per device, so
+          cleared messages are gone from this browser for good. New messages still arrive. The other
+          members and your other devices keep their copies.
+        </p>
+        {error && <ErrorAlert>{error}</ErrorAlert>}
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger-solid"
+            aria-disabled={pending || undefined}
+            onClick={() => void clear()}
+          >
+            Clear history on this browser
+          </button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}
+
+/** The right-hand pane for `/c/:conversationId`. */
+export function ConversationView() {
+  const { conversationId = '' } = useParams();
+  const [params] = useSearchParams();
+  const conversations = useConversations();
+  const conversation = conversations.data?.items.find((c) => c.id === conversationId);
+  if (!conversation) {
+    if (conversations.isPending) return <LoadingState label="Loading the conversation" />;
+    return (
+      <div className="conversation-missing">
+        <EmptyState icon={<ChatsIcon width={28} height={28} />} title="Conversation not found">
+          <p>It may have been left or removed, or the link is wrong.</p>
+          <p>
+            <Link to="/">Back to your conversations</Link>
+          </p>
+        </EmptyState>
+      </div>
+    );
+  }
+  return (
+    <ConversationScreen
+      key={conversationId}
+      conversation={conversation}
+      initialFocus={params.get('message')}
+    />
+  );
+}
+
+/** The right-hand pane when no conversation is open (desktop). */
+export function NoConversation() {
+  return (
+    <div className="conversation-placeholder">
+      <EmptyState icon={<LockIcon width={28} height={28} />} title="Pick a conversation">
+        <p>
+          Choose a conversation on the left, or start a new one. Messages are encrypted on this
+          device before they leave it.
+        </p>
+      </EmptyState>
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+import { useSyncExternalStore } from 'react';
+
+/** A message of this device on its way to the server. */
+export interface OutboxEntry {
+  id: string;
+  conversationId: string;
+  text: string;
+  replyTo?: string;
+  sentAt: Date;
+  status: 'sending' | 'failed';
+  error?: string;
+}
+
+/**
+ * Messages being sent, for optimistic display: each shows at once with "Sending…", and stays with
+ * "Not sent" and a retry if sending fails. The client stores each message before sending it, so
+ * after a reload an unsent one is still found in the local history (as a message with no seq).
+ */
+export class Outbox {
+  #entries = new Map<string, OutboxEntry>();
+  readonly #listeners = new Set<() => void>();
+
+  set(entry: OutboxEntry): void {
+    this.#entries = new Map(this.#entries).set(entry.id, entry);
+    this.#changed();
+  }
+
+  update(id: string, change: Partial<OutboxEntry>): void {
+    const entry = this.#entries.get(id);
+    if (entry) this.set({ ...entry, ...change });
+  }
+
+  delete(id: string): void {
+    if (!this.#entries.has(id)) return;
+    this.#entries = new Map(this.#entries);
+    this.#entries.delete(id);
+    this.#changed();
+  }
+
+  get(id: string): OutboxEntry | undefined {
+    return this.#entries.get(id);
+  }
+
+  subscribe = (listener: () => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  snapshot = () => this.#entries;
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+/** The outbox entries (a new Map whenever one changes). */
+export function useOutbox(outbox: Outbox): Map<string, OutboxEntry> {
+  return useSyncExternalStore(outbox.subscribe, outbox.snapshot);
+}

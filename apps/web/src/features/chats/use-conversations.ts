@@ -1,0 +1,50 @@
+import { useQuery } from '@tanstack/react-query';
+import { apiErrorCode } from '@securechat/client';
+import { errorMessage } from '../../lib/api-errors.ts';
+import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
+import type { ConversationsData } from '../e2ee/e2ee-provider.tsx';
+import { e2eeKeys } from '../e2ee/query-keys.ts';
+
+/**
+ * The conversation list, most recently active first. Previews come from what this device already
+ * decrypted (the event stream decrypts new messages as they arrive). When the server cannot be
+ * reached, the list saved on this device is shown instead, and says so.
+ */
+export function useConversations() {
+  const { client, user } = useReadyE2ee();
+  return useQuery({
+    queryKey: e2eeKeys.conversations(user.id),
+    queryFn: async (): Promise<ConversationsData> => {
+      try {
+        const items = await client.conversations.list({ preview: 'cached' });
+        return { items: sortByActivity(items), offline: null };
+      } catch (error) {
+        // Only a missing connection falls back; a refusal is a real error.
+        if (apiErrorCode(error) !== null) throw error;
+        const cached = await client.localHistory.conversations();
+        if (!cached) throw error;
+        return { items: sortByActivity(cached), offline: errorMessage(error) };
+      }
+    },
+    staleTime: 30_000,
+  });
+}
+
+function sortByActivity<T extends { lastActivityAt: Date }>(items: T[]): T[] {
+  return [...items].sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime());
+}
+
+/** Online state of users who share a conversation with the signed-in user. */
+export function usePresence(userIds: string[]) {
+  const { client, user } = useReadyE2ee();
+  const ids = [...new Set(userIds)].sort();
+  return useQuery({
+    queryKey: [...e2eeKeys.presence(user.id), ids.join(',')],
+    queryFn: async () => {
+      if (ids.length === 0) return new Map<string, boolean>();
+      const rows = await client.api.users.presence.query({ userIds: ids });
+      return new Map(rows.map((row) => [row.userId, row.online]));
+    },
+    staleTime: 60_000,
+  });
+}

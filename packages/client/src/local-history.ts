@@ -1,0 +1,83 @@
+import type { LocalState, MessageRecord } from './e2ee/local-state.ts';
+import { buildViews, isModifier, type ChatMessage } from './e2ee/views.ts';
+
+/** Server order; messages still being sent (no seq yet) last, by when they were written. */
+export function byServerOrder(a: MessageRecord, b: MessageRecord): number {
+  return (a.seq ?? Infinity) - (b.seq ?? Infinity) || a.sentAt - b.sentAt;
+}
+
+/** Views of every message of a conversation that this device holds, newest first. */
+export async function cachedViews(
+  local: LocalState,
+  conversationId: string,
+  username: (userId: string) => string,
+): Promise<ChatMessage[]> {
+  const records = (await local.messagesOf(conversationId)).sort(byServerOrder);
+  return buildViews(records, records.filter(isModifier), username).reverse();
+}
+
+/**
+ * The newest message of a conversation that shows on its own (not a reaction, edit or control
+ * message), from this device's history, for a preview. Only the newest `window` records are read:
+ * an edit of a recent message comes after it, so it is among them.
+ */
+export async function latestCachedView(
+  local: LocalState,
+  conversationId: string,
+  username: (userId: string) => string,
+  window = 25,
+): Promise<ChatMessage | null> {
+  const ids = await local.messageIdsBySeq(conversationId, window);
+  const records = (
+    await Promise.all(ids.map(({ id }) => local.getMessage(conversationId, id)))
+  ).filter((r): r is MessageRecord => r !== undefined);
+  const views = buildViews(records, records.filter(isModifier), username);
+  return views[views.length - 1] ?? null;
+}
+
+/** Lower case, without accents, so "Café" is found by "cafe". */
+export function foldForSearch(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
+}
+
+/** The words of a text for matching (letters and digits in any script). */
+export function searchWords(text: string): string[] {
+  return foldForSearch(text).match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** Whether every word of the query starts some word of the text ("lau pla" finds "Launch plans"). */
+export function matchesQuery(queryWords: string[], text: string): boolean {
+  if (queryWords.length === 0) return false;
+  const words = searchWords(text);
+  return queryWords.every((q) => words.some((w) => w.startsWith(q)));
+}
+
+/**
+ * Searches the messages this device has decrypted (a linear scan of the local history: there is
+ * no server-side index, since the server never sees text). Newest first.
+ */
+export async function searchCached(
+  local: LocalState,
+  query: string,
+  username: (userId: string) => string,
+  options: { conversationId?: string; limit?: number } = {},
+): Promise<ChatMessage[]> {
+  const queryWords = searchWords(query);
+  if (queryWords.length === 0) return [];
+  const conversations = options.conversationId
+    ? [options.conversationId]
+    : await local.conversationsWithMessages();
+  const found: ChatMessage[] = [];
+  for (const conversationId of conversations) {
+    for (const view of await cachedViews(local, conversationId, username)) {
+      if (!view.deleted && !view.undecryptable && matchesQuery(queryWords, view.text)) {
+        found.push(view);
+      }
+    }
+  }
+  found.sort((a, b) => b.sentAt.getTime() - a.sentAt.getTime());
+  return found.slice(0, options.limit ?? 50);
+}
