@@ -44,7 +44,7 @@ async function upload(user: OpaqueUser, bytes: Buffer, conversation = conversati
   const put = await fetch(`${server.url}/files/${fileId}`, {
     method: 'PUT',
     headers: auth(user),
-    body: bytes,
+    body: new Uint8Array(bytes),
   });
   return { fileId, put };
 }
@@ -172,7 +172,7 @@ describe('file transfer', () => {
     const more = await fetch(`${server.url}/files/${fileId}`, {
       method: 'PUT',
       headers: auth(alice),
-      body: randomBytes(11),
+      body: new Uint8Array(randomBytes(11)),
     });
     expect([409, 413]).toContain(more.status);
     const quotaUser = await opaqueUser(server.url, 'fq');
