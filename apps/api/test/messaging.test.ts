@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { apiErrorCode } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devicesOf, opaqueCommit, opaqueMessage, opaqueUser, type OpaqueUser } from './fixtures.ts';
@@ -198,6 +199,30 @@ describe('key directory', () => {
     expect(ids.sort()).toEqual([1, 2, 3]);
     expect(claims.filter((c) => c[0]!.oneTimePrekey === null)).toHaveLength(1);
     expect(claims.every((c) => c[0]!.signedPrekey?.prekeyId === 1)).toBe(true);
+  });
+
+  it('rotates every conversation of a user whose devices changed before the next message', async () => {
+    const [a, b, id] = await pair();
+    await opaqueCommit(a, id, null, devicesOf(a, b));
+    await a.client.api.messages.send.mutate(opaqueMessage(id, 0));
+    const [list] = await b.client.api.keys.deviceLists.query({ userIds: [b.id] });
+    const added = randomBytes(16).toString('hex');
+    await b.client.api.keys.publishDeviceList.mutate({
+      version: 2,
+      signingKey: list!.signingKey,
+      list: randomBytes(200).toString('base64url'),
+      devices: [
+        { id: b.deviceId, cert: 'AAAA' },
+        { id: added, cert: 'AAAA' },
+      ],
+    });
+    expect(await code(a.client.api.messages.send.mutate(opaqueMessage(id, 0)))).toBe(
+      'PRECONDITION_FAILED',
+    );
+    // The next epoch must reach the new device too.
+    expect(await code(opaqueCommit(a, id, 0, devicesOf(a, b)))).toBe('PRECONDITION_FAILED');
+    await opaqueCommit(a, id, 0, [...devicesOf(a, b), { userId: b.id, deviceId: added }]);
+    await a.client.api.messages.send.mutate(opaqueMessage(id, 1));
   });
 
   it('refuses a device list that does not move its version forward', async () => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import {
   conversationMembers,
@@ -429,4 +429,21 @@ export function setMeta(
     },
     { behavior: 'immediate' },
   );
+}
+
+/**
+ * Marks every keyed conversation of a user for rotation (§3.7): after their devices change, no
+ * message is accepted until someone commits an epoch whose envelopes reach exactly the devices
+ * now listed (a revoked one is cut off, a new one gets the keys).
+ */
+export function markConversationsForRotation(db: Db, userId: string): number {
+  const mine = db
+    .select({ id: conversationMembers.conversationId })
+    .from(conversationMembers)
+    .where(eq(conversationMembers.userId, userId));
+  return db
+    .update(conversations)
+    .set({ needsRotation: true })
+    .where(and(inArray(conversations.id, mine), isNotNull(conversations.epoch)))
+    .run().changes;
 }

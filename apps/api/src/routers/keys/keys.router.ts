@@ -5,6 +5,7 @@ import {
   deviceById,
   deviceListChain,
   deviceListsOf,
+  markConversationsForRotation,
   publishDeviceList,
   putSecret,
   revokeDevices,
@@ -67,6 +68,8 @@ export const keysRouter = router({
           .map((d) => d.id)
       : input.revokedDeviceIds;
     revokeDevices(db, ctx.user.id, revoked, now);
+    // Changed devices change who must hold the keys (§3.7): rotate before anyone's next message.
+    if (input.version > 1 || input.reset) markConversationsForRotation(db, ctx.user.id);
     return { version: input.version };
   }),
 
