@@ -37,8 +37,9 @@ export interface ServerProcess {
 /**
  * Starts the real API server (apps/api/src/main.ts) as its own process on a free port, with a
  * fresh data directory and the built web app, and waits for its `server.listening` log line.
+ * `env` adds to or overrides the server's environment (e.g. a lower `MAX_FILE_BYTES`).
  */
-export async function startServer(): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'securechat-web-e2e-'));
   const output: string[] = [];
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -54,6 +55,7 @@ export async function startServer(): Promise<ServerProcess> {
       ALLOWED_ORIGINS: '',
       SECURE_COOKIES: 'false',
       DEMO: 'false',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -108,6 +108,8 @@ async function put(
   // Browsers stream request bodies only over HTTP/2, so the ciphertext is gathered in a Blob
   // (which the browser may keep on disk), then sent by XHR, which reports upload progress.
   const blob = await new Response(body).blob();
+  // Cancelled while the ciphertext was being gathered: the abort listener below would never fire.
+  options.signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', url);

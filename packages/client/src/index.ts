@@ -7,6 +7,8 @@ export {
   type ClientEvent,
   type DeviceStatus,
   type MissingNotice,
+  type SendFileOptions,
+  type FileListing,
 } from './secure-chat-client.ts';
 export {
   createTransport,
@@ -40,3 +42,4 @@ export {
   type FileInput,
   type UploadOptions,
 } from './files.ts';
+export type { FileRef } from '@securechat/crypto';

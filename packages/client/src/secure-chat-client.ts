@@ -11,6 +11,7 @@ import {
   toBase64Url,
   toHex,
   type Content,
+  type FileRef,
 } from '@securechat/crypto';
 import { createTransport, type ApiClient, type CreateClientOptions } from './client.ts';
 import { Engine, type EngineNotice } from './e2ee/engine.ts';
@@ -18,6 +19,7 @@ import { resetIdentity } from './e2ee/identity-reset.ts';
 import { LocalState, type MessageRecord, type MissingNotice } from './e2ee/local-state.ts';
 import { buildViews, isModifier, type ChatMessage } from './e2ee/views.ts';
 import { apiErrorCode } from './errors.ts';
+import { openFile, uploadFile, type FileInput } from './files.ts';
 import { MemoryKeyStore, type KeyStore } from './key-store.ts';
 import { cachedViews, latestCachedView, searchCached } from './local-history.ts';
 
@@ -84,6 +86,26 @@ type User = { id: string; username: string };
 export type DeviceStatus = 'ready' | 'needs-setup' | 'needs-recovery' | 'revoked';
 
 export type { MissingNotice };
+
+/** Options of {@link SecureChatClient.files}.send. */
+export interface SendFileOptions {
+  name: string;
+  mime: string;
+  /** Plaintext length; required when `input` is a stream. */
+  size?: number;
+  /** Text shown with the file. */
+  caption?: string;
+  /** A small preview image, encrypted and uploaded as a file of its own. */
+  thumbnail?: { data: Uint8Array | Blob; mime: string } | null;
+  /** Upload progress of the file's ciphertext. */
+  onProgress?(sentBytes: number, totalBytes: number): void;
+  signal?: AbortSignal;
+  /** The message's client id, when it must be known in advance (see {@link newMessageId}). */
+  id?: string;
+}
+
+/** A file as `files.list` gives it: what the server knows. */
+export type FileListing = Awaited<ReturnType<ApiClient['files']['list']['query']>>[number];
 
 /** A new client message id (16 random bytes, hex), for sending with an id known in advance. */
 export function newMessageId(): string {
@@ -220,6 +242,38 @@ export interface SecureChatClient {
   };
   /** Decrypted events for this device; reconnects and resumes by itself. */
   events(): AsyncIterableIterator<ClientEvent>;
+  /**
+   * End-to-end encrypted files (§3.8). The key, ciphertext hash, size, name and type travel only
+   * inside the encrypted message; the server stores ciphertext it cannot read.
+   */
+  files: {
+    /**
+     * Encrypts `input` while uploading it, then sends a file message carrying its {@link FileRef}
+     * (and the thumbnail's, uploaded as a separate encrypted file). Rejects with a
+     * `FileTransferError` or an API error (`PAYLOAD_TOO_LARGE` over the size limit or quota),
+     * or an `AbortError` when `signal` fires.
+     */
+    send(
+      conversationId: string,
+      input: FileInput,
+      options: SendFileOptions,
+    ): Promise<{ id: string; file: FileRef; thumbnail: FileRef | null }>;
+    /**
+     * The verified plaintext of a file message's file (or of a {@link FileRef}, e.g. a
+     * message's `thumbnail`), as a stream; it errors if anything was tampered with.
+     */
+    open(
+      message: ChatMessage | FileRef,
+      options?: {
+        signal?: AbortSignal;
+        onProgress?(receivedBytes: number, totalBytes: number): void;
+      },
+    ): ReadableStream<Uint8Array>;
+    /** The files stored in a conversation (ciphertext sizes; names are only in the messages). */
+    list(conversationId: string): Promise<FileListing[]>;
+    /** Deletes a file this user uploaded (or, as admin, any in the conversation). */
+    delete(fileId: string): Promise<void>;
+  };
   /** Ends everything: open event streams and the WebSocket. */
   close(): void;
 }
@@ -712,6 +766,56 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
             await local.deleteMessage(conversationId, messageId);
           }
         });
+      },
+    },
+    files: {
+      async send(conversationId, input, sendOptions) {
+        const { signal } = sendOptions;
+        const file = await uploadFile(transport, conversationId, input, {
+          name: sendOptions.name,
+          mime: sendOptions.mime,
+          ...(sendOptions.size !== undefined ? { size: sendOptions.size } : {}),
+          ...(sendOptions.onProgress ? { onProgress: sendOptions.onProgress } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        let thumbnail: FileRef | null = null;
+        try {
+          if (sendOptions.thumbnail) {
+            signal?.throwIfAborted();
+            thumbnail = await uploadFile(transport, conversationId, sendOptions.thumbnail.data, {
+              name: `thumbnail-${sendOptions.name}`,
+              mime: sendOptions.thumbnail.mime,
+              ...(signal ? { signal } : {}),
+            });
+          }
+          signal?.throwIfAborted();
+        } catch (error) {
+          // Not sent: the uploaded file would only use up the quota until the server expires it.
+          await transport.api.files.delete.mutate({ fileId: toHex(file.fileId) }).catch(() => {});
+          throw error;
+        }
+        const e = await getEngine();
+        const fileIds = [toHex(file.fileId), ...(thumbnail ? [toHex(thumbnail.fileId)] : [])];
+        const record = await e.withLock(conversationId, () =>
+          e.send(
+            conversationId,
+            { type: 'file', file, thumbnail, caption: sendOptions.caption ?? '' },
+            sendOptions.id,
+            { fileIds },
+          ),
+        );
+        return { id: record.clientMessageId, file, thumbnail };
+      },
+      open(message, openOptions = {}) {
+        const ref = 'fileId' in message ? message : message.file;
+        if (!ref) throw new TypeError('This message carries no file');
+        return openFile(transport, ref, openOptions);
+      },
+      async list(conversationId) {
+        return transport.api.files.list.query({ conversationId });
+      },
+      async delete(fileId) {
+        await transport.api.files.delete.mutate({ fileId });
       },
     },
     events() {

@@ -16,6 +16,8 @@ export interface ChatMessage {
   replyTo?: string;
   reactions: { emoji: string; userIds: string[] }[];
   file?: FileRef;
+  /** A small preview of `file` (an image), encrypted as a file of its own. */
+  thumbnail?: FileRef;
   /** Deleted by its sender: the text is gone for everyone. */
   deleted: boolean;
   /** It failed a check: it is shown as "could not decrypt", never as text. */
@@ -82,6 +84,7 @@ export function buildViews(
     } else if (content?.type === 'file') {
       view.text = content.caption;
       view.file = content.file;
+      if (content.thumbnail) view.thumbnail = content.thumbnail;
     }
     if (applied && !record.deleted) view.editedAt = new Date(applied.at);
     views.push(view);

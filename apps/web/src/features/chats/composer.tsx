@@ -2,6 +2,24 @@ import { useImperativeHandle, useRef, useState, type FormEvent, type Ref } from 
 import type { ChatMessage } from '@securechat/client';
 import { SendIcon } from '../../components/icons.tsx';
 
+function PaperclipIcon() {
+  return (
+    <svg
+      width={20}
+      height={20}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={2}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+    >
+      <path d="m21.4 11.1-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
+    </svg>
+  );
+}
+
 export type ComposerMode =
   | { kind: 'reply'; message: ChatMessage; senderLabel: string }
   | { kind: 'edit'; message: ChatMessage };
@@ -28,6 +46,7 @@ export function Composer({
   onSend,
   onSaveEdit,
   onTyping,
+  onAttach,
 }: {
   ref?: Ref<ComposerHandle>;
   placeholder: string;
@@ -36,8 +55,11 @@ export function Composer({
   onSend: (text: string, replyTo: string | undefined) => void;
   onSaveEdit: (message: ChatMessage, text: string) => void;
   onTyping: () => void;
+  /** Files picked, pasted (or dropped on the conversation): sent as encrypted file messages. */
+  onAttach?: (files: File[]) => void;
 }) {
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const [draft, setDraft] = useState('');
   const [editText, setEditText] = useState('');
   const [editingId, setEditingId] = useState<string | null>(null);
@@ -103,6 +125,33 @@ export function Composer({
         </div>
       )}
       <div className="composer-row">
+        {onAttach && !editing && (
+          <>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              className="sr-only"
+              tabIndex={-1}
+              aria-hidden="true"
+              data-testid="attach-input"
+              onChange={(event) => {
+                const files = [...(event.target.files ?? [])];
+                event.target.value = '';
+                if (files.length > 0) onAttach(files);
+              }}
+            />
+            <button
+              type="button"
+              className="icon-button attach-button"
+              aria-label="Attach file"
+              title="Attach file"
+              onClick={() => fileInput.current?.click()}
+            >
+              <PaperclipIcon />
+            </button>
+          </>
+        )}
         <textarea
           ref={textarea}
           className="composer-input"
@@ -115,6 +164,13 @@ export function Composer({
             setText(event.target.value);
             resize();
             if (!editing && event.target.value) onTyping();
+          }}
+          onPaste={(event) => {
+            const files = [...event.clipboardData.files];
+            if (files.length > 0 && onAttach && !editing) {
+              event.preventDefault();
+              onAttach(files);
+            }
           }}
           onKeyDown={(event) => {
             if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {

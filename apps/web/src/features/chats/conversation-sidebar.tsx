@@ -32,7 +32,8 @@ export function previewText(
       : conversation.kind === 'group'
         ? `${message.sender.username}: `
         : '';
-  return { text: `${who}${message.text || 'Attachment'}`, muted: false };
+  const file = message.file ? `📎 ${message.file.name}` : 'Attachment';
+  return { text: `${who}${message.text || file}`, muted: false };
 }
 
 function otherMember(conversation: ConversationSummary, meId: string) {

@@ -28,6 +28,7 @@ import { SafetyNumberDialog } from '../e2ee/safety-number-dialog.tsx';
 import { useTypingUsers } from '../e2ee/typing-store.ts';
 import { ConversationAvatar } from './avatar.tsx';
 import { Composer, type ComposerHandle, type ComposerMode } from './composer.tsx';
+import { FilesPanel, UploadList, fileErrorMessage, makeThumbnail, type Upload } from './files.tsx';
 import { MembersDialog } from './members-dialog.tsx';
 import { MessageList } from './message-list.tsx';
 import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
@@ -96,6 +97,24 @@ function TypingIndicator({ conversation }: { conversation: ConversationSummary }
   );
 }
 
+function FolderIcon() {
+  return (
+    <svg
+      width={20}
+      height={20}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={2}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+    >
+      <path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" />
+    </svg>
+  );
+}
+
 function ConversationHeader({
   conversation,
   online,
@@ -103,7 +122,7 @@ function ConversationHeader({
 }: {
   conversation: ConversationSummary;
   online: boolean;
-  onOpen: (dialog: 'members' | 'safety' | 'clear') => void;
+  onOpen: (dialog: 'members' | 'safety' | 'clear' | 'files') => void;
 }) {
   const { user } = useReadyE2ee();
   const other =
@@ -130,6 +149,15 @@ function ConversationHeader({
         </p>
       </div>
       <div className="conversation-header-actions">
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Files in this conversation"
+          title="Files"
+          onClick={() => onOpen('files')}
+        >
+          <FolderIcon />
+        </button>
         {other && (
           <button
             type="button"
@@ -201,7 +229,9 @@ function ConversationScreen({
     setRequestedFocus(initialFocus);
     setFocusKey(initialFocus);
   }
-  const [dialog, setDialog] = useState<'members' | 'safety' | 'clear' | null>(null);
+  const [dialog, setDialog] = useState<'members' | 'safety' | 'clear' | 'files' | null>(null);
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const [dragging, setDragging] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const lastTyping = useRef(0);
   const markedSeq = useRef(0);
@@ -270,7 +300,11 @@ function ConversationScreen({
           event.message.sender.id !== user.id
         ) {
           setAnnouncement(
-            `New message from ${event.message.sender.username}: ${event.message.text}`,
+            `New message from ${event.message.sender.username}: ${
+              event.message.file
+                ? `file ${event.message.file.name}${event.message.text ? `, ${event.message.text}` : ''}`
+                : event.message.text
+            }`,
           );
         }
       }),
@@ -330,6 +364,47 @@ function ConversationScreen({
       refresh();
     },
     [client, conversation.id, outbox, refresh, nameOf, contactStatus],
+  );
+
+  const updateUpload = useCallback((key: string, change: Partial<Upload>) => {
+    setUploads((current) => current.map((u) => (u.key === key ? { ...u, ...change } : u)));
+  }, []);
+  const sendFiles = useCallback(
+    async (files: File[]) => {
+      setActionError(null);
+      if (blockedBy) return;
+      await Promise.all(
+        files.map(async (file) => {
+          const key = newMessageId();
+          const controller = new AbortController();
+          setUploads((current) => [
+            ...current,
+            { key, name: file.name, sent: 0, total: file.size, error: null, controller },
+          ]);
+          try {
+            const thumbnail = await makeThumbnail(file);
+            await client.files.send(conversation.id, file, {
+              name: file.name || 'file',
+              mime: file.type || 'application/octet-stream',
+              thumbnail,
+              signal: controller.signal,
+              onProgress: (sent, total) => updateUpload(key, { sent, total }),
+            });
+            setUploads((current) => current.filter((u) => u.key !== key));
+            setBottomSignal((n) => n + 1);
+          } catch (error) {
+            if (controller.signal.aborted) {
+              setUploads((current) => current.filter((u) => u.key !== key));
+            } else {
+              updateUpload(key, { error: fileErrorMessage(error) });
+              if (error instanceof IdentityChangedError) void contactStatus.refetch();
+            }
+          }
+          refresh();
+        }),
+      );
+    },
+    [client, conversation.id, refresh, updateUpload, blockedBy, contactStatus],
   );
 
   const actions = useMemo<MessageActions>(() => {
@@ -475,7 +550,31 @@ function ConversationScreen({
   const placeholder =
     conversation.kind === 'notes' ? 'Note to yourself' : `Message ${conversation.title}`;
   return (
-    <section className="conversation" aria-label={`Conversation: ${conversation.title}`}>
+    <section
+      className={dragging ? 'conversation conversation-dragging' : 'conversation'}
+      aria-label={`Conversation: ${conversation.title}`}
+      onDragOver={(event) => {
+        if (!event.dataTransfer.types.includes('Files') || blockedBy) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(event) => {
+        if (!event.dataTransfer.types.includes('Files') || blockedBy) return;
+        event.preventDefault();
+        setDragging(false);
+        const files = [...event.dataTransfer.files];
+        if (files.length > 0) void sendFiles(files);
+      }}
+    >
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop files to send them encrypted
+        </div>
+      )}
       <ConversationHeader conversation={conversation} online={online} onOpen={setDialog} />
       {other && !blockedBy && identityAlerts.some((a) => a.userId === other.id && !a.verified) && (
         <div className="identity-note" role="status">
@@ -542,6 +641,10 @@ function ConversationScreen({
           <ErrorAlert>{actionError}</ErrorAlert>
         </div>
       )}
+      <UploadList
+        uploads={uploads}
+        onDismiss={(key) => setUploads((current) => current.filter((u) => u.key !== key))}
+      />
       {blockedBy ? (
         <div className="composer composer-blocked" role="alert">
           <AlertIcon className="alert-icon" />
@@ -564,6 +667,7 @@ function ConversationScreen({
           mode={mode}
           onCancelMode={() => setMode(null)}
           onSend={(text, replyTo) => void send(text, replyTo)}
+          onAttach={(files) => void sendFiles(files)}
           onSaveEdit={(message, text) =>
             void (async () => {
               setActionError(null);
@@ -616,6 +720,12 @@ function ConversationScreen({
           </button>
         </div>
       </Dialog>
+      <FilesPanel
+        conversationId={conversation.id}
+        messages={messages}
+        open={dialog === 'files'}
+        onClose={() => setDialog(null)}
+      />
       <ClearHistoryDialog
         conversation={conversation}
         open={dialog === 'clear'}

@@ -2,6 +2,7 @@ import { memo, useEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '@securechat/client';
 import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from '../../components/icons.tsx';
 import { formatAbsolute } from '../../lib/time.ts';
+import { FileAttachment } from './files.tsx';
 import { clockTime } from './timeline.ts';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🎉'] as const;
@@ -155,7 +156,10 @@ export const MessageRow = memo(function MessageRow({
           {message.deleted ? (
             <p className="message-text message-deleted">This message was deleted.</p>
           ) : (
-            <p className="message-text">{message.text}</p>
+            <>
+              {message.file && <FileAttachment message={message} />}
+              {(message.text || !message.file) && <p className="message-text">{message.text}</p>}
+            </>
           )}
           {(message.editedAt || !showHeader) && (
             <p className="message-footer">
@@ -202,15 +206,17 @@ export const MessageRow = memo(function MessageRow({
             </button>
             {own && (
               <>
-                <button
-                  type="button"
-                  className="icon-button icon-button-small"
-                  aria-label="Edit message"
-                  title="Edit"
-                  onClick={() => actions.edit(message)}
-                >
-                  <EditIcon />
-                </button>
+                {!message.file && (
+                  <button
+                    type="button"
+                    className="icon-button icon-button-small"
+                    aria-label="Edit message"
+                    title="Edit"
+                    onClick={() => actions.edit(message)}
+                  >
+                    <EditIcon />
+                  </button>
+                )}
                 <button
                   type="button"
                   className="icon-button icon-button-small"

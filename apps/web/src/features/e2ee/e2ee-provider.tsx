@@ -147,7 +147,9 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
       showMessageNotification({
         conversationTitle: conversation?.title ?? message.sender.username,
         sender: message.sender.username,
-        text: prefs.notificationPreviews ? message.text : null,
+        text: prefs.notificationPreviews
+          ? message.text || (message.file ? `📎 ${message.file.name}` : '')
+          : null,
         conversationId: message.conversationId,
         onClick: () => void navigateRef.current(`/c/${message.conversationId}`),
       });

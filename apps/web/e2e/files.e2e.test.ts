@@ -1,0 +1,225 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoDir, startServer, type ServerProcess } from './support.ts';
+
+// Two people in two browser contexts (two devices): alice sends bob an image; bob's browser
+// decrypts its thumbnail and shows it inline.
+const screenshots = join(repoDir, 'test-results', 'screenshots');
+const suffix = Date.now().toString(36).slice(-5);
+const names = { alice: `alice_f${suffix}`, bob: `bob_f${suffix}` };
+const password = 'copper kettle meadow 19';
+
+let server: ServerProcess;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let alice: Page;
+let bob: Page;
+/** Uncaught page errors and CSP violations. */
+const problems: string[] = [];
+
+function watch(page: Page, name: string): Page {
+  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`${name}: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A small RGB PNG: a diagonal gradient, `width` × `height`. */
+function png(width: number, height: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const rows: number[] = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(0);
+    for (let x = 0; x < width; x++) {
+      rows.push(Math.round((255 * x) / width), Math.round((255 * y) / height), 160);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.from(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+async function expectVisible(locator: ReturnType<Page['locator']>, timeout = 15_000) {
+  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
+}
+
+async function registerAndSetUp(page: Page, username: string): Promise<void> {
+  await page.goto(`${server.url}/register`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Set up encryption' }).click();
+  await page.getByLabel('I have saved my recovery key somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue to chats' }).click();
+  await expectVisible(page.getByText('No conversations yet'));
+}
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  // A 1 MiB limit, so the size error is quick to provoke.
+  server = await startServer({ MAX_FILE_BYTES: String(1024 * 1024) });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  for (const name of ['alice', 'bob'] as const) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(20_000);
+    contexts.push(context);
+    const page = watch(await context.newPage(), name);
+    if (name === 'alice') alice = page;
+    else bob = page;
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('encrypted files in the browser', () => {
+  it('alice sends an image; bob sees its decrypted preview and can download it', async () => {
+    await Promise.all([registerAndSetUp(alice, names.alice), registerAndSetUp(bob, names.bob)]);
+
+    await alice.getByRole('button', { name: 'New conversation' }).first().click();
+    const dialog = alice.getByRole('dialog', { name: 'New conversation' });
+    await dialog.getByLabel('Username').fill(names.bob);
+    await dialog.getByRole('button', { name: 'Start conversation' }).click();
+    await expectVisible(alice.getByRole('heading', { level: 2, name: names.bob, exact: true }));
+
+    expect(await alice.getByRole('button', { name: 'Attach file' }).isVisible()).toBe(true);
+    await alice.getByTestId('attach-input').setInputFiles({
+      name: 'sunset.png',
+      mimeType: 'image/png',
+      buffer: png(640, 400),
+    });
+    // The sender sees the preview too.
+    await expectVisible(alice.getByRole('img', { name: 'sunset.png' }));
+
+    await bob
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('link', { name: new RegExp(names.alice) })
+      .click();
+    const preview = bob.getByRole('img', { name: 'sunset.png' });
+    await expectVisible(preview);
+    await expect
+      .poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+      .toBe(320);
+    expect(await preview.evaluate((img: HTMLImageElement) => img.naturalHeight)).toBe(200);
+    expect(await preview.getAttribute('src')).toMatch(/^blob:/);
+
+    // The full file downloads, decrypted, byte for byte.
+    const [download] = await Promise.all([
+      bob.waitForEvent('download'),
+      bob.getByRole('button', { name: 'Download sunset.png' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('sunset.png');
+    const stream = await download.createReadStream();
+    const parts: Buffer[] = [];
+    for await (const part of stream) parts.push(part as Buffer);
+    expect(Buffer.concat(parts).equals(png(640, 400))).toBe(true);
+
+    await bob.screenshot({ path: join(screenshots, 'file-preview-desktop.png') });
+
+    // The files panel lists it with its size and sender.
+    await bob.getByRole('button', { name: 'Files in this conversation' }).click();
+    const panel = bob.getByRole('list', { name: 'Files in this conversation' });
+    await expectVisible(panel.getByText('sunset.png'));
+    expect(await panel.textContent()).toContain(`from ${names.alice}`);
+    await bob.keyboard.press('Escape');
+
+    expect(problems).toEqual([]);
+  }, 90_000);
+
+  it('a file over the size limit is refused plainly, and an upload can be cancelled', async () => {
+    const input = alice.getByTestId('attach-input');
+    await input.setInputFiles({
+      name: 'too-big.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(1024 * 1024 + 1, 7),
+    });
+    const alert = alice.getByRole('alert').filter({ hasText: 'Could not send too-big.bin' });
+    await expectVisible(alert);
+    expect(await alert.textContent()).toContain('Files may be at most 1 MiB');
+    await alice.getByRole('button', { name: 'Dismiss error for too-big.bin' }).click();
+    await expect.poll(() => alert.count()).toBe(0);
+
+    // The upload's PUT never gets an answer, so it stays in progress until cancelled.
+    let held = 0;
+    await alice.route(/\/files\/[0-9a-f]{32}$/, () => {
+      held += 1;
+    });
+    await input.setInputFiles({
+      name: 'slow.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('never arrives'),
+    });
+    const progress = alice.getByRole('progressbar', { name: 'Uploading slow.txt' });
+    await expectVisible(progress);
+    await expect.poll(() => held).toBe(1);
+    await alice.getByRole('button', { name: 'Cancel upload' }).click();
+    await expect.poll(() => progress.count()).toBe(0);
+    await alice.unroute(/\/files\/[0-9a-f]{32}$/);
+    expect(await alice.getByText('slow.txt').count()).toBe(0);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it('files dropped on the conversation or pasted into the composer are sent as cards', async () => {
+    const transfer = (name: string) =>
+      alice.evaluateHandle((fileName) => {
+        const data = new DataTransfer();
+        data.items.add(new File([`contents of ${fileName}`], fileName, { type: 'text/plain' }));
+        return data;
+      }, name);
+    const section = alice.getByRole('region', { name: /^Conversation:/ });
+    const dropped = await transfer('dropped.txt');
+    await section.dispatchEvent('dragover', { dataTransfer: dropped });
+    await section.dispatchEvent('drop', { dataTransfer: dropped });
+    const pasted = await transfer('pasted.txt');
+    await alice
+      .getByRole('textbox', { name: 'Message composer' })
+      .evaluate((element, clipboardData) => {
+        element.dispatchEvent(
+          new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }),
+        );
+      }, pasted);
+    for (const name of ['dropped.txt', 'pasted.txt']) {
+      await expectVisible(bob.getByRole('button', { name: `Download ${name}` }));
+    }
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
