@@ -76,6 +76,7 @@ export default tseslint.config(
       'apps/api/src/demo.ts',
       '**/*.config.ts',
       '**/*.config.js',
+      'vitest.chromium.ts',
       '**/test/**',
       '**/e2e/**',
       '**/bench/**',
