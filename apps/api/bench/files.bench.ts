@@ -97,9 +97,12 @@ const down = await timed(() => drain(openFile(transport, up.value)));
 if (down.value !== expected) throw new Error('encrypted round trip returned different bytes');
 
 // Plain: the same bytes over the same PUT/GET routes, no encryption.
-const plainId = randomBytes(16).toString('hex');
+let plainId = '';
 const plainUp = await timed(async () => {
-  await client.api.files.createUpload.mutate({ conversationId, fileId: plainId, size: SIZE });
+  ({ fileId: plainId } = await client.api.files.createUpload.mutate({
+    conversationId,
+    size: SIZE,
+  }));
   const response = await fetch(`${url}/files/${plainId}`, {
     method: 'PUT',
     body: chunks(data),

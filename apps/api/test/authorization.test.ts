@@ -250,22 +250,20 @@ const cases: Record<string, () => Promise<void>> = {
     expect(seen.filter((e: any) => e.data.type === 'message')).toEqual([]);
   },
   'files.createUpload': () =>
-    notFound(
-      mallory.client.api.files.createUpload.mutate({
-        conversationId,
-        fileId: randomBytes(16).toString('hex'),
-        size: 1,
-      }),
-    ),
+    notFound(mallory.client.api.files.createUpload.mutate({ conversationId, size: 1 })),
   'files.complete': async () => {
-    const fileId = randomBytes(16).toString('hex');
-    await alice.client.api.files.createUpload.mutate({ conversationId, fileId, size: 1 });
+    const { fileId } = await alice.client.api.files.createUpload.mutate({
+      conversationId,
+      size: 1,
+    });
     await notFound(mallory.client.api.files.complete.mutate({ fileId, sha256: '0'.repeat(64) }));
   },
   'files.list': () => notFound(mallory.client.api.files.list.query({ conversationId })),
   'files.delete': async () => {
-    const fileId = randomBytes(16).toString('hex');
-    await alice.client.api.files.createUpload.mutate({ conversationId, fileId, size: 0 });
+    const { fileId } = await alice.client.api.files.createUpload.mutate({
+      conversationId,
+      size: 0,
+    });
     await fetch(`${server.url}/files/${fileId}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${alice.client.token}` },

@@ -35,10 +35,8 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 const newId = () => randomBytes(16).toString('hex');
 
 async function upload(user: OpaqueUser, bytes: Buffer, conversation = conversationId) {
-  const fileId = newId();
-  await user.client.api.files.createUpload.mutate({
+  const { fileId } = await user.client.api.files.createUpload.mutate({
     conversationId: conversation,
-    fileId,
     size: bytes.length,
   });
   const put = await fetch(`${server.url}/files/${fileId}`, {
@@ -123,13 +121,13 @@ describe('file transfer', () => {
     );
     expect((await fetch(`${server.url}/files/${fileId}`)).status).toBe(401);
     expect(
-      await code(
-        mallory.client.api.files.createUpload.mutate({ conversationId, fileId: newId(), size: 10 }),
-      ),
+      await code(mallory.client.api.files.createUpload.mutate({ conversationId, size: 10 })),
     ).toBe('NOT_FOUND');
     // Nor may anyone but its uploader send its bytes.
-    const id = newId();
-    await alice.client.api.files.createUpload.mutate({ conversationId, fileId: id, size: 3 });
+    const { fileId: id } = await alice.client.api.files.createUpload.mutate({
+      conversationId,
+      size: 3,
+    });
     const put = await fetch(`${server.url}/files/${id}`, {
       method: 'PUT',
       headers: auth(bob),
@@ -162,7 +160,6 @@ describe('file transfer', () => {
     const tooBig = code(
       alice.client.api.files.createUpload.mutate({
         conversationId,
-        fileId: newId(),
         size: 1024 * 1024 + 1,
       }),
     );
@@ -180,7 +177,6 @@ describe('file transfer', () => {
     for (let i = 0; i < 3; i++) {
       await quotaUser.client.api.files.createUpload.mutate({
         conversationId: id,
-        fileId: newId(),
         size: 1024 * 1024,
       });
     }
@@ -188,7 +184,6 @@ describe('file transfer', () => {
       await code(
         quotaUser.client.api.files.createUpload.mutate({
           conversationId: id,
-          fileId: newId(),
           size: 1,
         }),
       ),
@@ -197,8 +192,10 @@ describe('file transfer', () => {
   });
 
   it('leaves nothing behind when an upload is interrupted', async () => {
-    const fileId = newId();
-    await alice.client.api.files.createUpload.mutate({ conversationId, fileId, size: 500_000 });
+    const { fileId } = await alice.client.api.files.createUpload.mutate({
+      conversationId,
+      size: 500_000,
+    });
     await new Promise<void>((resolve) => {
       const req = request(`${server.url}/files/${fileId}`, {
         method: 'PUT',
@@ -208,7 +205,12 @@ describe('file transfer', () => {
       req.write(randomBytes(100_000), () => setTimeout(() => (req.destroy(), resolve()), 50));
     });
     const tmp = join(server.dataDir, 'files', 'tmp');
-    await waitFor(() => readdirSync(tmp).length === 0, 3000, 'partial upload removed');
+    // No trace of this upload: neither its partial file nor a whole one.
+    await waitFor(
+      () => !readdirSync(tmp).some((name) => name.startsWith(fileId)),
+      3000,
+      'partial upload removed',
+    );
     expect(existsSync(join(server.dataDir, 'files', fileId.slice(0, 2), fileId))).toBe(false);
     expect(
       await code(alice.client.api.files.complete.mutate({ fileId, sha256: '0'.repeat(64) })),

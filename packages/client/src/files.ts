@@ -4,6 +4,7 @@ import {
   attachmentOpenStream,
   attachmentSealStream,
   createSha256Stream,
+  fromHex,
   randomBytes,
   sameDigest,
   toHex,
@@ -138,15 +139,14 @@ export async function uploadFile(
   options: UploadOptions,
 ): Promise<FileRef> {
   const ptLength = plaintextLength(input, options.size);
-  const fileId = randomBytes(16);
   const key = randomBytes(32);
   const ctLength = attachmentCiphertextLength(ptLength);
-  const id = toHex(fileId);
-  const { uploadPath } = await t.api.files.createUpload.mutate({
+  // The server picks the file id; the encryption binds it as context.
+  const { fileId: id, uploadPath } = await t.api.files.createUpload.mutate({
     conversationId,
-    fileId: id,
     size: ctLength,
   });
+  const fileId = fromHex(id, 16);
   const hasher = await createSha256Stream();
   let sent = 0;
   const meter = new TransformStream<Uint8Array, Uint8Array>({

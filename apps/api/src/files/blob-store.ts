@@ -18,33 +18,46 @@ export class UploadError extends Error {
 }
 
 /**
- * Encrypted blobs on disk under `<dataDir>/files`: `<id[0..2]>/<id>` when complete, and
- * `tmp/<id>.<random>` while arriving. A blob reaches its final name only whole and verified.
+ * Encrypted blobs on disk under `<dataDir>/files`: `tmp/<id>.<random>` while arriving,
+ * `tmp/<id>` once whole (fsynced, hashed, not yet checked against the client's hash), and
+ * `<id[0..2]>/<id>` once `files.complete` found its hash matching. Only the last is served.
  */
 export function createBlobStore(dataDir: string) {
   const root = join(dataDir, 'files');
   const tmp = join(root, 'tmp');
 
-  const pathOf = (id: string) => {
+  const checked = (id: string) => {
     if (!FILE_ID.test(id)) throw new Error('not a file id');
-    return join(root, id.slice(0, 2), id);
+    return id;
+  };
+  const pathOf = (id: string) => join(root, checked(id).slice(0, 2), id);
+  const arrivedPath = (id: string) => join(tmp, checked(id));
+  const exists = async (path: string) => {
+    try {
+      await stat(path);
+      return true;
+    } catch {
+      return false;
+    }
   };
 
   return {
     root,
     async init(): Promise<void> {
       await mkdir(tmp, { recursive: true });
-      // Anything left in tmp is from a crash mid-upload: never acknowledged, safe to drop.
-      for (const name of await readdir(tmp)) await rm(join(tmp, name), { force: true });
+      // Partial uploads left by a crash were never acknowledged: safe to drop. Whole ones stay
+      // until completed or cleaned up.
+      for (const name of await readdir(tmp)) {
+        if (!FILE_ID.test(name)) await rm(join(tmp, name), { force: true });
+      }
     },
 
     /**
      * Streams `body` to disk, hashing as it goes, with no more than a stream buffer in memory.
-     * Moves it into place only when exactly `size` bytes arrived, after an fsync, and returns
-     * their SHA-256 (hex); otherwise removes every trace and throws UploadError.
+     * Keeps it (at `tmp/<id>`) only when exactly `size` bytes arrived, after an fsync, and
+     * returns their SHA-256 (hex); otherwise removes every trace and throws UploadError.
      */
     async write(id: string, body: Readable, expected: { size: number }): Promise<string> {
-      const final = pathOf(id);
       const partial = join(tmp, `${id}.${randomBytes(6).toString('hex')}`);
       const hash = createHash('sha256');
       let received = 0;
@@ -76,8 +89,7 @@ export function createBlobStore(dataDir: string) {
         const handle = await open(partial, 'r');
         await handle.sync();
         await handle.close();
-        await mkdir(join(root, id.slice(0, 2)), { recursive: true });
-        await rename(partial, final);
+        await rename(partial, arrivedPath(id));
         return digest;
       } catch (error) {
         await rm(partial, { force: true });
@@ -91,21 +103,25 @@ export function createBlobStore(dataDir: string) {
       return createReadStream(pathOf(id), range ?? {});
     },
 
-    async size(id: string): Promise<number | null> {
-      try {
-        return (await stat(pathOf(id))).size;
-      } catch {
-        return null;
-      }
+    /** Whether an upload arrived whole (verified or not). */
+    async arrived(id: string): Promise<boolean> {
+      return (await exists(arrivedPath(id))) || exists(pathOf(id));
+    },
+
+    /** Moves a whole upload whose hash the caller verified into its final place. */
+    async promote(id: string): Promise<void> {
+      await mkdir(join(root, id.slice(0, 2)), { recursive: true });
+      await rename(arrivedPath(id), pathOf(id));
     },
 
     async remove(id: string): Promise<void> {
       await rm(pathOf(id), { force: true });
+      await rm(arrivedPath(id), { force: true });
     },
 
-    /** Ids of every complete blob on disk. */
+    /** Ids of every blob on disk, final or arrived. */
     async ids(): Promise<string[]> {
-      const out: string[] = [];
+      const out = (await readdir(tmp)).filter((name) => FILE_ID.test(name));
       for (const dir of await readdir(root)) {
         if (!/^[0-9a-f]{2}$/.test(dir)) continue;
         for (const name of await readdir(join(root, dir))) if (FILE_ID.test(name)) out.push(name);

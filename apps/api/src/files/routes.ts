@@ -41,7 +41,7 @@ export function createFileRoutes(deps: ServerDeps) {
     const file = fileById(db, id);
     if (!file || file.uploaderUserId !== valid.user.id)
       return fail(res, 404, 'NOT_FOUND', 'No such upload');
-    if (file.status !== 'uploading' || (await blobs.size(id)) !== null) {
+    if (file.status !== 'uploading' || (await blobs.arrived(id))) {
       return fail(res, 409, 'CONFLICT', 'This upload already arrived');
     }
     const length = Number(req.headers['content-length'] ?? NaN);

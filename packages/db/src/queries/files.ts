@@ -23,10 +23,9 @@ export function reserveUpload(
   row: { id: string; conversationId: string; uploaderUserId: string; size: number },
   quotaBytes: number,
   now: Date,
-): FileRow | 'over_quota' | 'taken' {
+): FileRow | 'over_quota' {
   return db.transaction(
     (tx) => {
-      if (fileById(tx, row.id)) return 'taken';
       if (bytesUsedBy(tx, row.uploaderUserId) + row.size > quotaBytes) return 'over_quota';
       return tx
         .insert(files)

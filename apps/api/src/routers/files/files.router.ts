@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   bytesUsedBy,
   deleteFileRow,
@@ -35,14 +36,14 @@ const toFileDto = (row: NonNullable<ReturnType<typeof fileById>>) => ({
 export const filesRouter = router({
   /**
    * Reserves an upload of `size` ciphertext bytes into a conversation the caller belongs to;
-   * refused early when over the size limit or the caller's quota. The client picks the random
-   * file id, because the encryption binds it before a byte is uploaded.
+   * refused early when over the size limit or the caller's quota. The server picks the random,
+   * unguessable file id; the client binds it into the encryption before uploading (the
+   * ciphertext's size follows from the plaintext's, so it is known before encrypting).
    */
   createUpload: authedProcedure
     .input(
       z.object({
         conversationId: idSchema,
-        fileId: idSchema,
         size: z.number().int().min(0, 'Size must not be negative'),
       }),
     )
@@ -58,7 +59,7 @@ export const filesRouter = router({
       const row = reserveUpload(
         ctx.deps.db,
         {
-          id: input.fileId,
+          id: randomBytes(16).toString('hex'),
           conversationId: input.conversationId,
           uploaderUserId: ctx.user.id,
           size: input.size,
@@ -66,7 +67,6 @@ export const filesRouter = router({
         fileQuotaBytes,
         new Date(),
       );
-      if (row === 'taken') throw new DomainError('conflict', 'That file id is taken; pick another');
       if (row === 'over_quota') {
         throw new DomainError('too_large', 'Your storage quota is full: delete some files first');
       }
@@ -88,7 +88,7 @@ export const filesRouter = router({
       const file = fileById(ctx.deps.db, input.fileId);
       if (!file || file.uploaderUserId !== ctx.user.id) throw notFound('No such upload');
       if (file.status === 'complete') return toFileDto(file);
-      if (file.sha256 === null || (await ctx.deps.blobs.size(file.id)) !== file.size) {
+      if (file.sha256 === null || !(await ctx.deps.blobs.arrived(file.id))) {
         throw new DomainError('stale', 'The file has not been uploaded yet');
       }
       if (file.sha256 !== input.sha256) {
@@ -96,6 +96,8 @@ export const filesRouter = router({
         await ctx.deps.blobs.remove(file.id);
         throw invalidField('sha256', 'The uploaded bytes do not match this hash; upload again');
       }
+      // Only now does the blob reach the place downloads are served from.
+      await ctx.deps.blobs.promote(file.id);
       markFileComplete(ctx.deps.db, file.id, new Date());
       return toFileDto(fileById(ctx.deps.db, file.id)!);
     }),
