@@ -2,17 +2,14 @@ import {
   AuthenticationError,
   buildCommit,
   buildRoster,
-  createDeviceKeys,
   createDeviceList,
   createOneTimePrekeys,
-  createSignedPrekey,
   decodePublicPrekey,
   decodeRecoveryKey,
   decodeSignedRoster,
   decryptMessage,
   encodeDeviceCert,
   encodeDeviceList,
-  encodePublicPrekey,
   encodeRecoveryKey,
   encodeSignedRoster,
   encryptMessage,
@@ -28,11 +25,9 @@ import {
   peekEnvelopeHeader,
   peekMessageHeader,
   PREKEY_POLICY,
-  publicPrekey,
   randomBytes,
   sealSecret,
   SECRET_NAMES,
-  signDeviceCert,
   toBase64Url,
   toHex,
   ctEqual,
@@ -47,6 +42,7 @@ import type { EnvelopeDto, MessageDto } from '@securechat/api';
 import type { ApiClient } from '../client.ts';
 import { apiErrorCode } from '../errors.ts';
 import { DeviceNotSetUpError, NotSetUpError, RecoveryKeyError } from './errors.ts';
+import { createDevice, publishedPrekey, registerDevice } from './device-setup.ts';
 import { Identities, type IdentityNotice } from './identities.ts';
 import type { LocalState, MessageRecord } from './local-state.ts';
 
@@ -195,14 +191,7 @@ export class Engine {
     displayName: string,
   ): Promise<void> {
     const userId = bytes16(this.me.id);
-    const device = await createDeviceKeys(userId);
-    const cert = await signDeviceCert(usk, {
-      userId,
-      deviceId: device.deviceId,
-      dskPublicKey: device.signing.publicKey,
-      createdAtMs: Date.now(),
-      displayName,
-    });
+    const { device, cert } = await createDevice(usk, userId, displayName);
     const list = previous
       ? await nextDeviceList(usk, previous, { add: [cert] })
       : await createDeviceList(usk, userId, [cert]);
@@ -216,25 +205,9 @@ export class Engine {
       })),
       revokedDeviceIds: list.revokedDeviceIds.map(toHex),
     });
-    const spk = await createSignedPrekey(device, 1);
-    const opks = await createOneTimePrekeys(device, PREKEY_POLICY.opkBatchSize, 1);
-    await this.local.setDevice(device);
     await this.local.setUserSigningKey(usk);
-    await this.local.setPrekey(spk);
-    for (const opk of opks) await this.local.setPrekey(opk);
-    await this.local.setCounter('opk', 1 + opks.length);
+    await registerDevice(this.api, this.local, device);
     this.#device = device;
-    await this.api.keys.registerDevice.mutate({
-      deviceId: toHex(device.deviceId),
-      signedPrekey: {
-        prekeyId: spk.prekeyId,
-        bundle: toBase64Url(encodePublicPrekey(publicPrekey(spk))),
-      },
-      oneTimePrekeys: opks.map((p) => ({
-        prekeyId: p.prekeyId,
-        bundle: toBase64Url(encodePublicPrekey(publicPrekey(p))),
-      })),
-    });
     await this.identities.pinSelf(this.me.id, usk.publicKey, [list]);
   }
 
@@ -248,10 +221,7 @@ export class Engine {
     for (const p of fresh) await this.local.setPrekey(p);
     await this.local.setCounter('opk', first + fresh.length);
     await this.api.keys.uploadPrekeys.mutate({
-      oneTimePrekeys: fresh.map((p) => ({
-        prekeyId: p.prekeyId,
-        bundle: toBase64Url(encodePublicPrekey(publicPrekey(p))),
-      })),
+      oneTimePrekeys: fresh.map(publishedPrekey),
     });
   }
 

@@ -1,24 +1,18 @@
 import {
-  createDeviceKeys,
-  createOneTimePrekeys,
-  createSignedPrekey,
   encodeDeviceCert,
   encodeDeviceList,
-  encodePublicPrekey,
   encodeRecoveryKey,
   fromHex,
   generateRecoveryKey,
   generateUserSigningKey,
-  PREKEY_POLICY,
-  publicPrekey,
   sealSecret,
   SECRET_NAMES,
-  signDeviceCert,
   signDeviceList,
   toBase64Url,
   toHex,
 } from '@securechat/crypto';
 import type { ApiClient } from '../client.ts';
+import { createDevice, registerDevice } from './device-setup.ts';
 import type { Identities } from './identities.ts';
 import type { LocalState } from './local-state.ts';
 
@@ -48,14 +42,7 @@ export async function resetIdentity(
   const { usk, pkcs8 } = await generateUserSigningKey();
   const ssk = generateRecoveryKey();
   try {
-    const device = await createDeviceKeys(userId);
-    const cert = await signDeviceCert(usk, {
-      userId,
-      deviceId: device.deviceId,
-      dskPublicKey: device.signing.publicKey,
-      createdAtMs: Date.now(),
-      displayName,
-    });
+    const { device, cert } = await createDevice(usk, userId, displayName);
     // A new chain: no predecessor to hash (contacts pin it on first use, as for a new user).
     const list = await signDeviceList(usk, {
       userId,
@@ -64,8 +51,6 @@ export async function resetIdentity(
       certs: [cert],
       revokedDeviceIds: [],
     });
-    const spk = await createSignedPrekey(device, 1);
-    const opks = await createOneTimePrekeys(device, PREKEY_POLICY.opkBatchSize, 1);
 
     // Keys are kept locally before anything is published, so a failure half-way leaves this
     // device able to try again rather than an account whose only key was never stored.
@@ -86,21 +71,7 @@ export async function resetIdentity(
     for (const conversationId of await local.conversationsWithEpochs()) {
       await local.deleteEpochs(conversationId);
     }
-    await local.setDevice(device);
-    await local.setPrekey(spk);
-    for (const opk of opks) await local.setPrekey(opk);
-    await local.setCounter('opk', 1 + opks.length);
-    await api.keys.registerDevice.mutate({
-      deviceId: toHex(device.deviceId),
-      signedPrekey: {
-        prekeyId: spk.prekeyId,
-        bundle: toBase64Url(encodePublicPrekey(publicPrekey(spk))),
-      },
-      oneTimePrekeys: opks.map((p) => ({
-        prekeyId: p.prekeyId,
-        bundle: toBase64Url(encodePublicPrekey(publicPrekey(p))),
-      })),
-    });
+    await registerDevice(api, local, device);
     await identities.pinSelf(me.id, usk.publicKey, [list]);
     return { recoveryKey: await encodeRecoveryKey(ssk) };
   } finally {
