@@ -317,7 +317,8 @@ export function createSealStream(
         sealChunk(derived, first + i, queue.take(CHUNK_SIZE)),
       ),
     );
-    for (const ct of outputs) controller.enqueue(new Uint8Array(ct));
+    // One buffer per batch: downstream stages (hashing, the upload) pay per chunk, not per byte.
+    controller.enqueue(concatBytes(...outputs.map((ct) => new Uint8Array(ct))));
   };
 
   return new TransformStream<Uint8Array, Uint8Array>({
@@ -384,7 +385,8 @@ export function createOpenStream(
           ),
         ),
       );
-      for (const pt of outputs) controller.enqueue(new Uint8Array(pt));
+      // Every chunk of the batch has authenticated: release them as one buffer.
+      controller.enqueue(concatBytes(...outputs.map((pt) => new Uint8Array(pt))));
     }
   };
 
