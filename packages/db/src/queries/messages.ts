@@ -3,6 +3,7 @@ import type { Db } from '../client.ts';
 import {
   conversationMembers,
   conversations,
+  events,
   messages,
   type EventRow,
   type MessageRow,
@@ -24,64 +25,98 @@ export type InsertMessageResult =
   | { ok: false; reason: 'not_member' | 'stale_epoch' | 'no_epoch'; currentEpoch?: number | null };
 
 /**
- * Stores a batch of messages in one immediate transaction (group commit: one fsync for all the
- * sends of an event-loop turn). Each is checked inside the transaction: the sender must be a
- * member, and the message must be under the conversation's current epoch, so nothing encrypted
- * to an old membership is accepted after a commit. A repeated client message id returns the
- * stored message (idempotent retries).
+ * Stores batches of messages, each in one immediate transaction (group commit: one fsync for all
+ * the sends of an event-loop turn). Each message is checked inside the transaction: the sender
+ * must be a member, and the message must be under the conversation's current epoch, so nothing
+ * encrypted to an old membership is accepted after a commit. A repeated client message id
+ * returns the stored message (idempotent retries). The statements are prepared once: this is the
+ * hottest write path.
  */
-export function insertMessages(db: Db, batch: NewMessage[], now: Date): InsertMessageResult[] {
-  return db.transaction(
-    (tx) => {
-      return batch.map((m): InsertMessageResult => {
-        const existing = tx
-          .select()
-          .from(messages)
-          .where(
-            and(
-              eq(messages.conversationId, m.conversationId),
-              eq(messages.clientMessageId, m.clientMessageId),
-            ),
-          )
-          .get();
-        if (existing && existing.senderUserId === m.senderUserId) {
-          return { ok: true, message: existing, event: null, duplicate: true };
-        }
-        const member = tx
-          .select({ epoch: conversations.epoch, needsRotation: conversations.needsRotation })
-          .from(conversationMembers)
-          .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
-          .where(
-            and(
-              eq(conversationMembers.conversationId, m.conversationId),
-              eq(conversationMembers.userId, m.senderUserId),
-            ),
-          )
-          .get();
-        // A foreign sender reusing someone's client id is treated as not being allowed at all.
-        if (!member || existing) return { ok: false, reason: 'not_member' };
-        if (member.epoch === null) return { ok: false, reason: 'no_epoch', currentEpoch: null };
-        if (member.epoch !== m.epoch || member.needsRotation)
-          return { ok: false, reason: 'stale_epoch', currentEpoch: member.epoch };
-        const message = tx
-          .insert(messages)
-          .values({ ...m, receivedAt: now, size: m.ciphertext.length })
-          .returning()
-          .get();
-        tx.update(conversations)
-          .set({ lastActivityAt: now })
-          .where(eq(conversations.id, m.conversationId))
-          .run();
-        const [event] = appendEvents(
-          tx,
-          [{ kind: 'message', conversationId: m.conversationId, ref: message.seq }],
-          now,
-        );
-        return { ok: true, message, event: event!, duplicate: false };
-      });
-    },
-    { behavior: 'immediate' },
-  );
+export function createMessageInserter(db: Db) {
+  const existing = db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, sql.placeholder('conversationId')),
+        eq(messages.clientMessageId, sql.placeholder('clientMessageId')),
+      ),
+    )
+    .prepare();
+  const membership = db
+    .select({ epoch: conversations.epoch, needsRotation: conversations.needsRotation })
+    .from(conversationMembers)
+    .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
+    .where(
+      and(
+        eq(conversationMembers.conversationId, sql.placeholder('conversationId')),
+        eq(conversationMembers.userId, sql.placeholder('userId')),
+      ),
+    )
+    .prepare();
+  const insert = db
+    .insert(messages)
+    .values({
+      conversationId: sql.placeholder('conversationId'),
+      epoch: sql.placeholder('epoch'),
+      senderUserId: sql.placeholder('senderUserId'),
+      senderDeviceId: sql.placeholder('senderDeviceId'),
+      clientMessageId: sql.placeholder('clientMessageId'),
+      sentAt: sql.placeholder('sentAt'),
+      receivedAt: sql.placeholder('receivedAt'),
+      size: sql.placeholder('size'),
+      ciphertext: sql.placeholder('ciphertext'),
+    })
+    .returning()
+    .prepare();
+  const touch = db
+    .update(conversations)
+    .set({ lastActivityAt: sql`${sql.placeholder('now')}` })
+    .where(eq(conversations.id, sql.placeholder('conversationId')))
+    .prepare();
+  const logEvent = db
+    .insert(events)
+    .values({
+      kind: 'message',
+      conversationId: sql.placeholder('conversationId'),
+      ref: sql.placeholder('ref'),
+      createdAt: sql.placeholder('now'),
+    })
+    .returning()
+    .prepare();
+
+  return function insertMessages(batch: NewMessage[], now: Date): InsertMessageResult[] {
+    const nowMs = now.getTime();
+    return db.transaction(
+      () =>
+        batch.map((m): InsertMessageResult => {
+          const found = existing.get({
+            conversationId: m.conversationId,
+            clientMessageId: m.clientMessageId,
+          });
+          if (found && found.senderUserId === m.senderUserId) {
+            return { ok: true, message: found, event: null, duplicate: true };
+          }
+          const member = membership.get({
+            conversationId: m.conversationId,
+            userId: m.senderUserId,
+          });
+          // A foreign sender reusing someone's client id is treated as not being allowed at all.
+          if (!member || found) return { ok: false, reason: 'not_member' };
+          if (member.epoch === null) return { ok: false, reason: 'no_epoch', currentEpoch: null };
+          if (member.epoch !== m.epoch || member.needsRotation) {
+            return { ok: false, reason: 'stale_epoch', currentEpoch: member.epoch };
+          }
+          // Insert placeholders go through the columns' encoders (Dates); the raw SQL one in
+          // `touch` goes straight to the driver (milliseconds).
+          const message = insert.get({ ...m, receivedAt: now, size: m.ciphertext.length })!;
+          touch.run({ now: nowMs, conversationId: m.conversationId });
+          const event = logEvent.get({ conversationId: m.conversationId, ref: message.seq, now })!;
+          return { ok: true, message, event, duplicate: false };
+        }),
+      { behavior: 'immediate' },
+    );
+  };
 }
 
 /** A page of a conversation's history, newest first, before `beforeSeq` when given. */

@@ -1,4 +1,9 @@
-import { insertMessages, type Db, type InsertMessageResult, type NewMessage } from '@securechat/db';
+import {
+  createMessageInserter,
+  type Db,
+  type InsertMessageResult,
+  type NewMessage,
+} from '@securechat/db';
 import type { Hub } from '../../events/hub.ts';
 import { toMessageDto } from './dto.ts';
 
@@ -14,6 +19,7 @@ export function createMessageWriter(db: Db, hub: Hub, now: () => Date = () => ne
     reject(e: unknown): void;
   }[] = [];
   let scheduled = false;
+  const insertMessages = createMessageInserter(db);
 
   function flush() {
     scheduled = false;
@@ -22,7 +28,6 @@ export function createMessageWriter(db: Db, hub: Hub, now: () => Date = () => ne
     let results: InsertMessageResult[];
     try {
       results = insertMessages(
-        db,
         current.map((entry) => entry.message),
         now(),
       );
