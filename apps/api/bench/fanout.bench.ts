@@ -331,6 +331,28 @@ function meterFor(
 // ---------------------------------------------------------------------------------------------
 // Scenario A: 1,000 subscribers in one group conversation.
 
+/** Starts the cheap counting receivers in their generator processes (tRPC streams or raw sockets). */
+function startCheapReceivers(
+  port: number,
+  tokens: string[] | null,
+  count: number,
+  lastEventId: number | null,
+) {
+  return startReceivers(
+    {
+      mode: tokens ? 'trpc' : 'raw',
+      host: '127.0.0.1',
+      port,
+      lastEventId,
+      messageMinBytes,
+      concurrency: params.connectConcurrency,
+    },
+    tokens,
+    count,
+    params.generatorProcesses,
+  );
+}
+
 async function scenarioATrpc() {
   const dataDir = trackTempDir(mkdtempSync(join(os.tmpdir(), 'securechat-bench-a-')));
   const { groups, lastEventId, ms: seedMs } = seed(dataDir, { groupSize: params.a.subscribers });
@@ -343,18 +365,11 @@ async function scenarioATrpc() {
   const realUsers = group.members.slice(0, params.a.realClients);
   for (const user of realUsers) real.push(await trpcReceiver(url, user, lastEventId, tracker));
   const cheapUsers = group.members.slice(params.a.realClients);
-  const receivers = await startReceivers(
-    {
-      mode: 'trpc',
-      host: '127.0.0.1',
-      port: server.port,
-      lastEventId,
-      messageMinBytes,
-      concurrency: params.connectConcurrency,
-    },
+  const receivers = await startCheapReceivers(
+    server.port,
     cheapUsers.map((u) => u.token),
     cheapUsers.length,
-    params.generatorProcesses,
+    lastEventId,
   );
   log(
     `A/tRPC: ${receivers.started.subscribed}/${cheapUsers.length} cheap subscribers in ${receivers.started.ms} ms` +
@@ -436,19 +451,7 @@ async function scenarioARaw(mode: 'plain' | 'corked') {
   const real: RealClient[] = [];
   for (let i = 0; i < params.a.realClients; i++) real.push(await rawReceiver(server.port, tracker));
   const cheapCount = params.a.subscribers - params.a.realClients;
-  const receivers = await startReceivers(
-    {
-      mode: 'raw',
-      host: '127.0.0.1',
-      port: server.port,
-      lastEventId: null,
-      messageMinBytes,
-      concurrency: params.connectConcurrency,
-    },
-    null,
-    cheapCount,
-    params.generatorProcesses,
-  );
+  const receivers = await startCheapReceivers(server.port, null, cheapCount, null);
   receivers.settle();
   await sleep(300);
   const senderSocket = new WebSocket(`ws://127.0.0.1:${server.port}/send`);
@@ -548,18 +551,11 @@ async function scenarioB() {
   };
   const baseline = await probe(server.child, true, snapshot('b-baseline'));
   const connectStarted = performance.now();
-  const receivers = await startReceivers(
-    {
-      mode: 'trpc',
-      host: '127.0.0.1',
-      port: server.port,
-      lastEventId,
-      messageMinBytes,
-      concurrency: params.connectConcurrency,
-    },
+  const receivers = await startCheapReceivers(
+    server.port,
     cheapUsers.map((u) => u.token),
     cheapUsers.length,
-    params.generatorProcesses,
+    lastEventId,
   );
   const connectMs = performance.now() - connectStarted;
   log(

@@ -211,10 +211,6 @@ const cases: Record<string, () => Promise<void>> = {
     notFound(opaqueCommit(mallory, conversationId, 0, devicesOf(alice, bob, mallory))),
   'conversations.leave': () =>
     notFound(mallory.client.api.conversations.leave.mutate({ conversationId })),
-  'conversations.setMeta': () =>
-    notFound(
-      mallory.client.api.conversations.setMeta.mutate({ conversationId, epoch: 0, meta: 'AAAA' }),
-    ),
   'messages.send': () =>
     notFound(mallory.client.api.messages.send.mutate(opaqueMessage(conversationId, 0))),
   'messages.list': () => notFound(mallory.client.api.messages.list.query({ conversationId })),

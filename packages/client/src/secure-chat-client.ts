@@ -928,7 +928,6 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
           push(event);
           return;
         case 'commit':
-        case 'meta':
           return;
       }
     }

@@ -72,8 +72,6 @@ CREATE TABLE `conversations` (
 	`unique_key` text,
 	`epoch` integer,
 	`needs_rotation` integer DEFAULT false NOT NULL,
-	`meta` blob,
-	`meta_epoch` integer,
 	`created_by` text NOT NULL,
 	`created_at` integer NOT NULL,
 	`last_activity_at` integer NOT NULL,
@@ -138,6 +136,23 @@ CREATE TABLE `messages` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `messages_client_id_unique` ON `messages` (`conversation_id`,`client_message_id`);--> statement-breakpoint
 CREATE INDEX `messages_conversation_seq_idx` ON `messages` (`conversation_id`,`seq`);--> statement-breakpoint
+CREATE TABLE `files` (
+	`id` text PRIMARY KEY NOT NULL,
+	`conversation_id` text NOT NULL,
+	`uploader_user_id` text NOT NULL,
+	`status` text NOT NULL,
+	`size` integer NOT NULL,
+	`sha256` text,
+	`message_client_id` text,
+	`created_at` integer NOT NULL,
+	`completed_at` integer,
+	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`uploader_user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `files_conversation_idx` ON `files` (`conversation_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `files_uploader_idx` ON `files` (`uploader_user_id`);--> statement-breakpoint
+CREATE INDEX `files_message_idx` ON `files` (`conversation_id`,`message_client_id`);--> statement-breakpoint
 ALTER TABLE `sessions` ADD `device_id` text;--> statement-breakpoint
 ALTER TABLE `users` ADD `send_read_receipts` integer DEFAULT true NOT NULL;--> statement-breakpoint
 ALTER TABLE `users` ADD `send_typing` integer DEFAULT true NOT NULL;

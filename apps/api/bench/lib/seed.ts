@@ -112,7 +112,6 @@ function seedConversation(
         recipientDeviceId: m.deviceId,
         envelope: randomBytes(200),
       })),
-      meta: null,
     },
     () => {},
     now,

@@ -27,7 +27,6 @@ export const LIMITS = {
   envelopeBytes: 8 * 1024,
   envelopesPerCommit: 2000,
   rosterBytes: 512 * 1024,
-  metaBytes: 32 * 1024,
   secretBytes: 16 * 1024,
   historyPage: 100,
   groupMembers: 1000,

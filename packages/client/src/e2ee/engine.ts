@@ -30,12 +30,10 @@ import {
   SECRET_NAMES,
   toBase64Url,
   toHex,
-  ctEqual,
   type Content,
   type DeviceKeys,
   type DeviceList,
   type KeyPair,
-  type PrivatePrekey,
   type CommitRecipient,
 } from '@securechat/crypto';
 import type { EnvelopeDto, MessageDto } from '@securechat/api';
@@ -579,10 +577,4 @@ export class Engine {
   ownsDevice(deviceId: string): boolean {
     return this.#device !== null && toHex(this.#device.deviceId) === deviceId;
   }
-
-  static sameKey(a: Uint8Array, b: Uint8Array): boolean {
-    return a.length === b.length && ctEqual(a, b);
-  }
 }
-
-export type { PrivatePrekey };

@@ -207,7 +207,6 @@ export interface CommitInput {
   add: { userId: string; role: MemberRole }[];
   remove: string[];
   envelopes: { recipientUserId: string; recipientDeviceId: string; envelope: Buffer }[];
-  meta: Buffer | null;
 }
 
 export type CommitResult =
@@ -309,7 +308,6 @@ export function commitEpoch(
           epoch,
           needsRotation: false,
           lastActivityAt: now,
-          ...(input.meta ? { meta: input.meta, metaEpoch: epoch } : {}),
         })
         .where(eq(conversations.id, input.conversationId))
         .run();
@@ -404,28 +402,6 @@ export function leaveConversation(
         ],
         now,
       );
-    },
-    { behavior: 'immediate' },
-  );
-}
-
-/** Replaces the encrypted title/avatar, which must be under the current epoch. */
-export function setMeta(
-  db: Db,
-  conversationId: string,
-  meta: Buffer,
-  epoch: number,
-  now: Date,
-): EventRow[] | null {
-  return db.transaction(
-    (tx) => {
-      const updated = tx
-        .update(conversations)
-        .set({ meta, metaEpoch: epoch, lastActivityAt: now })
-        .where(and(eq(conversations.id, conversationId), eq(conversations.epoch, epoch)))
-        .run();
-      if (updated.changes === 0) return null;
-      return appendEvents(tx, [{ kind: 'meta', conversationId, data: { epoch } }], now);
     },
     { behavior: 'immediate' },
   );

@@ -18,7 +18,7 @@ export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 /**
  * A conversation: direct (two users), group, or one user's notes. Its title and avatar are not
- * here: they travel end-to-end encrypted in `meta`.
+ * here: they travel end-to-end encrypted, as control messages.
  */
 export const conversations = sqliteTable(
   'conversations',
@@ -34,9 +34,6 @@ export const conversations = sqliteTable(
      * message is accepted until a remaining member commits one (§3.7, rotate before next message).
      */
     needsRotation: integer('needs_rotation', { mode: 'boolean' }).notNull().default(false),
-    /** Encrypted title and avatar (a message-format ciphertext), and the epoch it is under. */
-    meta: blob('meta', { mode: 'buffer' }),
-    metaEpoch: integer('meta_epoch'),
     createdBy: text('created_by')
       .notNull()
       .references(() => users.id),
@@ -139,7 +136,6 @@ export const EVENT_KINDS = [
   'commit',
   'membership',
   'read',
-  'meta',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

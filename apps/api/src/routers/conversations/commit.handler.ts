@@ -25,7 +25,6 @@ export function commit(ctx: AuthedContext, input: CommitInput) {
       add: input.add,
       remove: input.remove,
       envelopes: input.envelopes,
-      meta: input.meta ?? null,
     },
     (conversation, before, after) => {
       const me = before.find((m) => m.userId === ctx.user.id);

@@ -8,7 +8,6 @@ import {
   membersOf,
   messagePage,
   rosterOf,
-  setMeta,
   userByUsername,
   type ConversationRow,
   type Db,
@@ -27,7 +26,6 @@ import {
   createGroupInput,
   openDirectInput,
   rosterInput,
-  setMetaInput,
 } from './conversations.schema.ts';
 
 const newId = () => randomBytes(16).toString('hex');
@@ -43,8 +41,6 @@ function toConversationDto(
     kind: conversation.kind,
     epoch: conversation.epoch,
     needsRotation: conversation.needsRotation,
-    meta: conversation.meta ? toBase64url(conversation.meta) : null,
-    metaEpoch: conversation.metaEpoch,
     createdAt: conversation.createdAt,
     lastActivityAt: conversation.lastActivityAt,
     role: extra.role,
@@ -205,17 +201,6 @@ export const conversationsRouter = router({
     const events = leaveConversation(ctx.deps.db, input.conversationId, ctx.user.id, new Date());
     if (!events) throw notFound('No such conversation');
     ctx.deps.hub.invalidateMembers(input.conversationId);
-    publishEvents(ctx.deps.db, ctx.deps.hub, events);
-    return { ok: true as const };
-  }),
-
-  /** Replaces the encrypted title and avatar, encrypted under the current epoch. */
-  setMeta: authedProcedure.input(setMetaInput).mutation(({ ctx, input }) => {
-    requireMember(ctx, input.conversationId);
-    const events = setMeta(ctx.deps.db, input.conversationId, input.meta, input.epoch, new Date());
-    if (!events) {
-      throw new DomainError('stale', 'The conversation moved to another epoch; encrypt again');
-    }
     publishEvents(ctx.deps.db, ctx.deps.hub, events);
     return { ok: true as const };
   }),

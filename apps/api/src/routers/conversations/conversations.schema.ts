@@ -31,13 +31,6 @@ export const commitInput = z.object({
       }),
     )
     .max(LIMITS.envelopesPerCommit),
-  meta: bytesSchema('Conversation details', LIMITS.metaBytes).optional(),
-});
-
-export const setMetaInput = z.object({
-  conversationId: idSchema,
-  epoch: z.number().int().min(0),
-  meta: bytesSchema('Conversation details', LIMITS.metaBytes),
 });
 
 export const rosterInput = z.object({ conversationId: idSchema, epoch: z.number().int().min(0) });

@@ -45,7 +45,6 @@ export type ServerEvent =
       by: string;
     }
   | { type: 'read'; conversationId: string; userId: string; seq: number }
-  | { type: 'meta'; conversationId: string; epoch: number }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; online: boolean };
 
@@ -84,7 +83,5 @@ export function toServerEvent({ event, message, envelope }: HydratedEvent): Serv
       };
     case 'read':
       return { type: 'read', conversationId, userId: String(data.userId), seq: Number(data.seq) };
-    case 'meta':
-      return { type: 'meta', conversationId, epoch: Number(data.epoch) };
   }
 }

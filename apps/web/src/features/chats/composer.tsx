@@ -1,24 +1,6 @@
 import { useImperativeHandle, useRef, useState, type FormEvent, type Ref } from 'react';
 import type { ChatMessage } from '@securechat/client';
-import { SendIcon } from '../../components/icons.tsx';
-
-function PaperclipIcon() {
-  return (
-    <svg
-      width={20}
-      height={20}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={2}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-    >
-      <path d="m21.4 11.1-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
-    </svg>
-  );
-}
+import { PaperclipIcon, SendIcon } from '../../components/icons.tsx';
 
 export type ComposerMode =
   | { kind: 'reply'; message: ChatMessage; senderLabel: string }

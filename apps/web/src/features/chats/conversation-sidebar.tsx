@@ -1,3 +1,4 @@
+import { IconButton } from '../../components/icon-button.tsx';
 import { useDeferredValue, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Link, NavLink } from 'react-router';
@@ -281,24 +282,12 @@ export function ConversationSidebar({ documentTitle }: { documentTitle: string }
       <div className="sidebar-header">
         <PageHeading title="Chats" documentTitle={documentTitle} focusOnNavigate={false} />
         <div className="sidebar-actions">
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="New conversation"
-            title="New conversation"
-            onClick={() => setDialog('direct')}
-          >
+          <IconButton label="New conversation" onClick={() => setDialog('direct')}>
             <PlusIcon />
-          </button>
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="New group"
-            title="New group"
-            onClick={() => setDialog('group')}
-          >
+          </IconButton>
+          <IconButton label="New group" onClick={() => setDialog('group')}>
             <UsersIcon />
-          </button>
+          </IconButton>
         </div>
       </div>
       <div className="sidebar-search">

@@ -1,3 +1,4 @@
+import { IconButton } from '../../components/icon-button.tsx';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useOutletContext, useParams, useSearchParams } from 'react-router';
@@ -10,6 +11,7 @@ import {
 } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
 import {
+  FolderIcon,
   AlertIcon,
   ArrowLeftIcon,
   ChatsIcon,
@@ -97,24 +99,6 @@ function TypingIndicator({ conversation }: { conversation: ConversationSummary }
   );
 }
 
-function FolderIcon() {
-  return (
-    <svg
-      width={20}
-      height={20}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={2}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-    >
-      <path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" />
-    </svg>
-  );
-}
-
 function ConversationHeader({
   conversation,
   online,
@@ -149,46 +133,34 @@ function ConversationHeader({
         </p>
       </div>
       <div className="conversation-header-actions">
-        <button
-          type="button"
-          className="icon-button"
-          aria-label="Files in this conversation"
+        <IconButton
+          label="Files in this conversation"
           title="Files"
           onClick={() => onOpen('files')}
         >
           <FolderIcon />
-        </button>
+        </IconButton>
         {other && (
-          <button
-            type="button"
-            className="icon-button"
-            aria-label={`Safety number with ${other.username}`}
+          <IconButton
+            label={`Safety number with ${other.username}`}
             title="Safety number"
             onClick={() => onOpen('safety')}
           >
             <ShieldIcon />
-          </button>
+          </IconButton>
         )}
         {conversation.kind === 'group' && (
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="Group members"
-            title="Members"
-            onClick={() => onOpen('members')}
-          >
+          <IconButton label="Group members" title="Members" onClick={() => onOpen('members')}>
             <UsersIcon />
-          </button>
+          </IconButton>
         )}
-        <button
-          type="button"
-          className="icon-button"
-          aria-label="Clear local history of this conversation"
+        <IconButton
+          label="Clear local history of this conversation"
           title="Clear local history"
           onClick={() => onOpen('clear')}
         >
           <TrashIcon />
-        </button>
+        </IconButton>
       </div>
     </header>
   );
