@@ -48,10 +48,3 @@ export function FormField({ label, name, errors, hint, className, ...inputProps 
     </div>
   );
 }
-
-/** Focuses the first input of a form marked invalid, after React has rendered the errors. */
-export function focusFirstInvalid(form: HTMLFormElement | null): void {
-  requestAnimationFrame(() => {
-    form?.querySelector<HTMLInputElement>('[aria-invalid="true"]')?.focus();
-  });
-}

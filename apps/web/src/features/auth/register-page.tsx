@@ -1,9 +1,9 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { FormField, focusFirstInvalid } from '../../components/form-field.tsx';
+import { FormField } from '../../components/form-field.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
-import { apiErrorCode, errorMessage, fieldErrors } from '../../lib/api-errors.ts';
+import { apiErrorCode, errorMessage } from '../../lib/api-errors.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { useFormErrors } from '../../lib/use-form-errors.ts';
 import { AuthLayout } from './auth-layout.tsx';
@@ -15,7 +15,7 @@ export function RegisterPage() {
   const formRef = useRef<HTMLFormElement>(null);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const { errors, setFromError, setErrors, reset, clearField } = useFormErrors();
+  const { errors, setFromError, setErrors, reset, clearField } = useFormErrors(formRef);
 
   const register = trpc.auth.register.useMutation({
     onSuccess: ({ user }) => {
@@ -27,9 +27,6 @@ export function RegisterPage() {
         setErrors({ fields: { username: [errorMessage(error)] }, message: null });
       } else {
         setFromError(error);
-      }
-      if (apiErrorCode(error) === 'CONFLICT' || Object.keys(fieldErrors(error)).length > 0) {
-        focusFirstInvalid(formRef.current);
       }
     },
   });

@@ -1,9 +1,9 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { FormField, focusFirstInvalid } from '../../components/form-field.tsx';
+import { FormField } from '../../components/form-field.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
-import { fieldErrors } from '../../lib/api-errors.ts';
+
 import { trpc } from '../../lib/trpc.ts';
 import { useFormErrors } from '../../lib/use-form-errors.ts';
 import { AuthLayout } from './auth-layout.tsx';
@@ -14,7 +14,7 @@ export function SignInPage() {
   const formRef = useRef<HTMLFormElement>(null);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const { errors, setFromError, reset, clearField } = useFormErrors();
+  const { errors, setFromError, reset, clearField } = useFormErrors(formRef);
 
   const login = trpc.auth.login.useMutation({
     onSuccess: ({ user }) => {
@@ -23,7 +23,6 @@ export function SignInPage() {
     },
     onError: (error) => {
       setFromError(error);
-      if (Object.keys(fieldErrors(error)).length > 0) focusFirstInvalid(formRef.current);
     },
   });
 

@@ -1,8 +1,8 @@
 import { useRef, useState, type FormEvent } from 'react';
-import { FormField, focusFirstInvalid } from '../../components/form-field.tsx';
+import { FormField } from '../../components/form-field.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
-import { fieldErrors } from '../../lib/api-errors.ts';
+
 import { trpc } from '../../lib/trpc.ts';
 import { useFormErrors } from '../../lib/use-form-errors.ts';
 import { PasswordRules, passwordRules } from '../auth/password-rules.tsx';
@@ -19,7 +19,7 @@ export function ChangePasswordSection({ username }: { username: string }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [done, setDone] = useState<string | null>(null);
-  const { errors, setFromError, reset, clearField } = useFormErrors();
+  const { errors, setFromError, reset, clearField } = useFormErrors(formRef);
 
   const change = trpc.auth.changePassword.useMutation({
     onSuccess: ({ endedSessions }) => {
@@ -30,7 +30,6 @@ export function ChangePasswordSection({ username }: { username: string }) {
     },
     onError: (error) => {
       setFromError(error);
-      if (Object.keys(fieldErrors(error)).length > 0) focusFirstInvalid(formRef.current);
     },
   });
 
