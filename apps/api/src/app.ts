@@ -14,6 +14,7 @@ import type { Config } from './env.ts';
 import { createEventBus } from './events/bus.ts';
 import { createHub, type Hub } from './events/hub.ts';
 import { createMessageWriter } from './routers/messages/message-writer.ts';
+import { createReminderScheduler } from './routers/calendar/reminders.ts';
 import { createBlobStore } from './files/blob-store.ts';
 import { cleanUpFiles } from './files/cleanup.ts';
 import type { Logger } from './logger.ts';
@@ -28,6 +29,8 @@ export interface App extends RunningServer {
 
 export interface StartAppOptions {
   throttleLimits?: ThrottleLimits;
+  /** The clock calendar reminders fire by (tests move it). */
+  clock?: () => Date;
 }
 
 /**
@@ -63,6 +66,13 @@ export async function startApp(
   await blobs.init();
   await cleanUpFiles(db, blobs, logger);
 
+  const reminders = createReminderScheduler({
+    db,
+    hub,
+    logger,
+    ...(options.clock ? { now: options.clock } : {}),
+  });
+
   const server = await startServer({
     config,
     db: database.db,
@@ -74,6 +84,7 @@ export async function startApp(
     connections: createConnectionRegistry(),
     hub,
     messageWriter: createMessageWriter(db, hub),
+    reminders,
     blobs,
     dummyPasswordHash: await createDummyHash(),
   });
@@ -90,12 +101,14 @@ export async function startApp(
     }
   }, 60_000);
   housekeeping.unref();
+  reminders.start();
 
   return {
     ...server,
     databasePath,
     async close() {
       clearInterval(housekeeping);
+      reminders.stop();
       await server.close();
       database.close();
     },

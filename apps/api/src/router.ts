@@ -1,4 +1,7 @@
 import { authRouter } from './routers/auth/auth.router.ts';
+import { calendarRouter } from './routers/calendar/calendar.router.ts';
+import { backupRouter } from './routers/devices/backup.router.ts';
+import { devicesRouter } from './routers/devices/devices.router.ts';
 import { conversationsRouter } from './routers/conversations/conversations.router.ts';
 import { eventsRouter } from './routers/events/events.router.ts';
 import { filesRouter } from './routers/files/files.router.ts';
@@ -14,10 +17,13 @@ export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   keys: keysRouter,
+  devices: devicesRouter,
+  backup: backupRouter,
   conversations: conversationsRouter,
   messages: messagesRouter,
   events: eventsRouter,
   files: filesRouter,
+  calendar: calendarRouter,
   settings: settingsRouter,
   server: serverRouter,
 });

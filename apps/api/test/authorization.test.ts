@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { apiErrorCode } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/router.ts';
+import { opaqueCalendarEvent } from './calendar-fixtures.ts';
 import { devicesOf, opaqueCommit, opaqueMessage, opaqueUser, type OpaqueUser } from './fixtures.ts';
 import { PASSWORD, nodeClient, startTestServer, waitFor, type TestServer } from './harness.ts';
 
@@ -46,6 +47,9 @@ afterAll(async () => {
 const refusedAs = (expected: string) => async (promise: Promise<unknown>) =>
   expect(await code(promise)).toBe(expected);
 const notFound = refusedAs('NOT_FOUND');
+/** For the device-linking cases: a random link handle, and random opaque bytes as base64url. */
+const randomHandle = () => randomBytes(16).toString('hex');
+const randomBlob = (n: number) => randomBytes(n).toString('base64url');
 
 const cases: Record<string, () => Promise<void>> = {
   'auth.register': async () => {
@@ -288,6 +292,167 @@ const cases: Record<string, () => Promise<void>> = {
     await mallory.client.api.settings.update.mutate({ sendReadReceipts: false });
     expect((await alice.client.api.settings.get.query()).sendReadReceipts).toBe(true);
   },
+  // calendar.* cases
+  'calendar.create': async () => {
+    const content = opaqueMessage(conversationId, 0, 'calendar content');
+    await alice.client.api.messages.send.mutate(content);
+    await notFound(
+      mallory.client.api.calendar.create.mutate({
+        eventId: randomBytes(16).toString('hex'),
+        conversationId,
+        series: {
+          allDay: false,
+          start: '2027-03-01T10:00:00Z',
+          end: '2027-03-01T11:00:00Z',
+          timeZone: 'UTC',
+          rrule: null,
+          revision: 1,
+          contentRef: content.clientMessageId,
+        },
+      }),
+    );
+  },
+  'calendar.update': async () => {
+    const { eventId, series } = await opaqueCalendarEvent(alice, conversationId, 0);
+    await notFound(
+      mallory.client.api.calendar.update.mutate({
+        eventId,
+        expectedRevision: 1,
+        scope: 'all',
+        series: { ...series, revision: 2 },
+      }),
+    );
+  },
+  'calendar.delete': async () => {
+    const { eventId } = await opaqueCalendarEvent(alice, conversationId, 0);
+    await notFound(
+      mallory.client.api.calendar.delete.mutate({ eventId, expectedRevision: 1, scope: 'all' }),
+    );
+    expect((await alice.client.api.calendar.byId.query({ eventId })).id).toBe(eventId);
+  },
+  'calendar.listOccurrences': async () => {
+    const range = { from: new Date('2027-03-01T00:00:00Z'), to: new Date('2027-03-02T00:00:00Z') };
+    await opaqueCalendarEvent(alice, conversationId, 0, { attendees: [bob.id] });
+    await notFound(mallory.client.api.calendar.listOccurrences.query({ ...range, conversationId }));
+    expect((await mallory.client.api.calendar.listOccurrences.query(range)).events).toEqual([]);
+  },
+  'calendar.byId': async () => {
+    const { eventId } = await opaqueCalendarEvent(alice, conversationId, 0);
+    await notFound(mallory.client.api.calendar.byId.query({ eventId }));
+  },
+  'calendar.rsvp': async () => {
+    const { eventId } = await opaqueCalendarEvent(alice, conversationId, 0, {
+      attendees: [bob.id],
+    });
+    await notFound(
+      mallory.client.api.calendar.rsvp.mutate({
+        eventId,
+        status: 'accepted',
+        rsvpRef: randomBytes(16).toString('hex'),
+      }),
+    );
+  },
+  'calendar.freeBusy': async () => {
+    await opaqueCalendarEvent(alice, conversationId, 0);
+    // Someone who has never shared a conversation with alice (mallory may have by now).
+    const stranger = await opaqueUser(server.url, 'stranger');
+    expect(
+      await code(
+        stranger.client.api.calendar.freeBusy.query({
+          userIds: [alice.id],
+          from: new Date('2027-03-01T00:00:00Z'),
+          to: new Date('2027-03-02T00:00:00Z'),
+        }),
+      ),
+    ).toBe('FORBIDDEN');
+  },
+  // end of calendar.* cases
+  // device linking, key backup and device management cases
+  'devices.list': async () => {
+    const mine = await mallory.client.api.devices.list.query();
+    expect(mine.map((d) => d.id)).toEqual([mallory.deviceId]);
+  },
+  'devices.rename': async () => {
+    await notFound(
+      mallory.client.api.devices.rename.mutate({ deviceId: alice.deviceId, name: 'mine now' }),
+    );
+    expect((await alice.client.api.devices.list.query())[0]?.name).toBeNull();
+  },
+  'devices.createLink': async () => {
+    const handle = randomHandle();
+    await refusedAs('UNAUTHORIZED')(
+      nodeClient(server.url).api.devices.createLink.mutate({ handle, request: randomBlob(64) }),
+    );
+    // A request lives in its creator's account only: another user cannot see it.
+    await mallory.client.api.devices.createLink.mutate({ handle, request: randomBlob(64) });
+    await notFound(alice.client.api.devices.linkRequest.query({ handle }));
+  },
+  'devices.linkRequest': async () => {
+    const handle = randomHandle();
+    await alice.client.api.devices.createLink.mutate({ handle, request: randomBlob(64) });
+    await notFound(mallory.client.api.devices.linkRequest.query({ handle }));
+  },
+  'devices.approveLink': async () => {
+    const handle = randomHandle();
+    await alice.client.api.devices.createLink.mutate({ handle, request: randomBlob(64) });
+    await notFound(
+      mallory.client.api.devices.approveLink.mutate({ handle, envelope: randomBlob(300) }),
+    );
+    expect((await alice.client.api.devices.linkStatus.query({ handle })).status).toBe('pending');
+  },
+  'devices.linkStatus': async () => {
+    const handle = randomHandle();
+    await alice.client.api.devices.createLink.mutate({ handle, request: randomBlob(64) });
+    await notFound(mallory.client.api.devices.linkStatus.query({ handle }));
+    // Not even another session of the same user: only the waiting device reads its reply.
+    const otherSession = nodeClient(server.url);
+    await otherSession.auth.login(alice.username, PASSWORD);
+    await notFound(otherSession.api.devices.linkStatus.query({ handle }));
+  },
+  'devices.cancelLink': async () => {
+    const handle = randomHandle();
+    await alice.client.api.devices.createLink.mutate({ handle, request: randomBlob(64) });
+    await notFound(mallory.client.api.devices.cancelLink.mutate({ handle }));
+    expect((await alice.client.api.devices.linkStatus.query({ handle })).status).toBe('pending');
+  },
+  'backup.key': async () => {
+    await alice.client.api.backup.setKey.mutate({ publicKey: randomBlob(32) });
+    expect(await mallory.client.api.backup.key.query()).toBeNull();
+  },
+  'backup.setKey': async () => {
+    // Only a registered device of the user may set it.
+    const noDevice = nodeClient(server.url);
+    await noDevice.auth.login(mallory.username, PASSWORD);
+    await refusedAs('PRECONDITION_FAILED')(
+      noDevice.api.backup.setKey.mutate({ publicKey: randomBlob(32) }),
+    );
+    await refusedAs('UNAUTHORIZED')(
+      nodeClient(server.url).api.backup.setKey.mutate({ publicKey: randomBlob(32) }),
+    );
+  },
+  'backup.putEntries': async () => {
+    await notFound(
+      mallory.client.api.backup.putEntries.mutate({
+        entries: [{ conversationId, epoch: 0, entry: randomBlob(112) }],
+      }),
+    );
+  },
+  'backup.entries': async () => {
+    await alice.client.api.backup.setKey.mutate({ publicKey: randomBlob(32) });
+    await alice.client.api.backup.putEntries.mutate({
+      entries: [{ conversationId, epoch: 0, entry: randomBlob(112) }],
+    });
+    expect((await alice.client.api.backup.entries.query({})).entries).not.toHaveLength(0);
+    expect((await mallory.client.api.backup.entries.query({})).entries).toEqual([]);
+  },
+  'keys.deleteSecret': async () => {
+    await alice.client.api.keys.putSecrets.mutate({
+      secrets: [{ name: 'probe', value: randomBlob(40) }],
+    });
+    await notFound(mallory.client.api.keys.deleteSecret.mutate({ name: 'probe' }));
+    expect((await alice.client.api.keys.secrets.query()).map((x) => x.name)).toContain('probe');
+  },
+  // end of device linking, key backup and device management cases
 };
 
 describe('authorization: an outsider is refused', () => {

@@ -37,6 +37,14 @@ export const routes: RouteObject[] = [
               { path: '/c/:conversationId', element: <ConversationView /> },
             ],
           },
+          {
+            path: '/calendar',
+            // FullCalendar and ical.js load only when the calendar is opened.
+            lazy: async () => ({
+              Component: (await import('./features/calendar/calendar-page.tsx')).CalendarPage,
+            }),
+            handle: { wide: true },
+          },
           { path: '/settings', element: <SettingsPage /> },
         ],
       },

@@ -13,6 +13,9 @@ export function apiErrorCode(error: unknown): string | null {
 
 /** Messages by input field for a validation error, for showing beside each field. */
 export function fieldErrors(error: unknown): Record<string, string[]> {
+  // Errors the client finds before sending (e.g. CalendarInputError) carry them too.
+  if (error instanceof Error && 'fieldErrors' in error && !isApiError(error))
+    return (error.fieldErrors as Record<string, string[]> | undefined) ?? {};
   if (!isApiError(error)) return {};
   return (error.data?.fieldErrors as Record<string, string[]> | null | undefined) ?? {};
 }

@@ -9,7 +9,15 @@ export {
   type MissingNotice,
   type SendFileOptions,
   type FileListing,
+  type DeviceInfo,
+  type PendingLink,
+  type LinkPreview,
 } from './secure-chat-client.ts';
+export {
+  checkPassphraseStrength,
+  MIN_PASSPHRASE_BITS,
+  type PassphraseStrength,
+} from './passphrase-strength.ts';
 export {
   createTransport,
   type ApiClient,
@@ -24,6 +32,10 @@ export {
   RecoveryKeyError,
   DeviceNotSetUpError,
   NotSetUpError,
+  PassphraseError,
+  WeakPassphraseError,
+  LinkCodeError,
+  LinkError,
 } from './e2ee/errors.ts';
 export { IndexedDbKeyStore } from './key-store-idb.ts';
 export {
@@ -43,3 +55,23 @@ export {
   type UploadOptions,
 } from './files.ts';
 export type { FileRef } from '@securechat/crypto';
+export {
+  CalendarForbiddenError,
+  CalendarInputError,
+  CalendarVerificationError,
+  calendarCardOf,
+  shiftCalendarTime,
+  type CalendarApi,
+  type CalendarAttendee,
+  type CalendarCard,
+  type CalendarConflict,
+  type CalendarEvent,
+  type CalendarEventChanges,
+  type CalendarEventInput,
+  type CalendarOccurrence,
+  type CalendarOverride,
+  type CalendarRejection,
+  type CalendarReminder,
+  type CalendarScope,
+  type RsvpStatus,
+} from './calendar.ts';

@@ -23,6 +23,7 @@ export const SEALED_SEGMENTS: readonly string[] = [
   'epoch',
   'conversations',
   'missing',
+  'secret',
 ];
 
 const AAD_PREFIX = 'securechat/v1/local-store\u0000';

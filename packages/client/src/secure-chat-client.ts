@@ -2,6 +2,7 @@ import type { ServerEvent } from '@securechat/api';
 import {
   AuthenticationError,
   ctEqual,
+  decodeDeviceCert,
   encodePublicPrekey,
   fromBase64Url,
   fromHex,
@@ -13,11 +14,15 @@ import {
   type Content,
   type FileRef,
 } from '@securechat/crypto';
+import { createCalendarApi, type CalendarApi, type CalendarReminder } from './calendar.ts';
 import { createTransport, type ApiClient, type CreateClientOptions } from './client.ts';
 import { Engine, type EngineNotice } from './e2ee/engine.ts';
 import { resetIdentity } from './e2ee/identity-reset.ts';
 import { LocalState, type MessageRecord, type MissingNotice } from './e2ee/local-state.ts';
 import { buildViews, isModifier, type ChatMessage } from './e2ee/views.ts';
+import { WeakPassphraseError } from './e2ee/errors.ts';
+import { LINK_QR_PREFIX } from './e2ee/link-code.ts';
+import { checkPassphraseStrength } from './passphrase-strength.ts';
 import { apiErrorCode } from './errors.ts';
 import { openFile, uploadFile, type FileInput } from './files.ts';
 import { MemoryKeyStore, type KeyStore } from './key-store.ts';
@@ -73,6 +78,15 @@ export type ClientEvent =
   | { type: 'read'; conversationId: string; userId: string; seq: number }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; online: boolean }
+  /** An event of a conversation was created, changed, deleted or answered: list it again. */
+  | {
+      type: 'calendar.changed';
+      conversationId: string;
+      eventId: string;
+      change: 'created' | 'updated' | 'deleted' | 'rsvp';
+    }
+  /** A reminder is due: show a notification (`title` is null if the event cannot be read). */
+  | ({ type: 'calendar.reminder' } & CalendarReminder)
   | EngineNotice;
 
 type User = { id: string; username: string };
@@ -86,6 +100,46 @@ type User = { id: string; username: string };
 export type DeviceStatus = 'ready' | 'needs-setup' | 'needs-recovery' | 'revoked';
 
 export type { MissingNotice };
+
+/** One of the user's devices, as the device list shows it. */
+export interface DeviceInfo {
+  id: string;
+  /** The name given when renaming, else the name in its signed certificate. */
+  name: string;
+  /** When it was added. */
+  createdAt: Date;
+  /** Its last authenticated activity (recorded at most once a minute). */
+  lastSeenAt: Date;
+  /** Whether it is this device. */
+  current: boolean;
+}
+
+/** A new device waiting to be linked from an existing one (§3.3 flow A). */
+export interface PendingLink {
+  /** What the person types on the existing device: 28 characters in groups of four. */
+  code: string;
+  /** What the QR code shows (the code with a prefix); `inspectLink` accepts either. */
+  qrText: string;
+  expiresAt: Date;
+  /**
+   * Resolves once an existing device approved and this device is set up (status `ready`, the
+   * handed-over history readable). Rejects with `LinkError` when the request expires or the
+   * reply fails verification, or with an `AbortError` when `signal` fires.
+   */
+  wait(options?: { signal?: AbortSignal; pollMs?: number }): Promise<void>;
+  /** Withdraws the request. */
+  cancel(): Promise<void>;
+}
+
+/** What an existing device is about to link, for the user to confirm. */
+export interface LinkPreview {
+  /** The name the new device gave itself. */
+  deviceName: string;
+  deviceId: string;
+  expiresAt: Date;
+  /** Adds the device to the signed device list and hands it the keys and history. */
+  approve(): Promise<void>;
+}
 
 /** Options of {@link SecureChatClient.files}.send. */
 export interface SendFileOptions {
@@ -128,8 +182,11 @@ export interface SecureChatClient {
     isSetUp(): Promise<boolean>;
     /** First device of a user: creates the identity; returns the recovery key to keep safe. */
     setup(): Promise<{ recoveryKey: string }>;
-    /** A further device: restores the identity from the recovery key and adds this device. */
-    recover(recoveryKey: string): Promise<void>;
+    /**
+     * A further device: restores the identity from the recovery key, adds this device, and
+     * restores the key backup so earlier history decrypts (`restoredEpochs` epochs).
+     */
+    recover(recoveryKey: string): Promise<{ restoredEpochs: number }>;
     /**
      * Where this device stands (see {@link DeviceStatus}). When it is set up, this also binds the
      * current session to it, which a new sign-in on an already set-up browser needs.
@@ -143,6 +200,32 @@ export interface SecureChatClient {
      * device's messages (and it theirs) again.
      */
     resetIdentity(): Promise<{ recoveryKey: string }>;
+    /** Flow B with the passphrase instead of the recovery key; restores history like `recover`. */
+    recoverWithPassphrase(passphrase: string): Promise<{ restoredEpochs: number }>;
+    /** Whether the account has a recovery passphrase. */
+    hasPassphrase(): Promise<boolean>;
+    /**
+     * Sets or replaces the recovery passphrase (it wraps the secret-storage key with Argon2id).
+     * Refused with `WeakPassphraseError` unless {@link checkPassphraseStrength} accepts it. A
+     * device that was linked never had the secret-storage key: pass the recovery key.
+     */
+    setPassphrase(passphrase: string, options?: { recoveryKey?: string }): Promise<void>;
+    /** Removes the recovery passphrase (the recovery key still works). */
+    removePassphrase(): Promise<void>;
+    /** This user's active devices, oldest first. */
+    list(): Promise<DeviceInfo[]>;
+    rename(deviceId: string, name: string): Promise<void>;
+    /**
+     * Revokes another device: publishes a signed device list without it (the server signs it out
+     * at once), then starts a new epoch in every conversation, so it can decrypt nothing sent
+     * afterwards. Conversations that fail to rotate here still rotate before anyone's next
+     * message (the server refuses messages until they do).
+     */
+    revoke(deviceId: string): Promise<{ rotated: number; failed: number }>;
+    /** On a new device (signed in, status `needs-recovery`): asks to be linked from another one. */
+    startLink(): Promise<PendingLink>;
+    /** On a set-up device: what a link code asks to add; throws `LinkCodeError`. */
+    inspectLink(code: string): Promise<LinkPreview>;
   };
   conversations: {
     openDirect(username: string): Promise<{ id: string }>;
@@ -274,6 +357,12 @@ export interface SecureChatClient {
     /** Deletes a file this user uploaded (or, as admin, any in the conversation). */
     delete(fileId: string): Promise<void>;
   };
+  /**
+   * End-to-end encrypted calendar events (§3.11): each revision is an encrypted message in its
+   * conversation; the server reads only times, rule, attendees and reminders, which the client
+   * checks against the organizer's signed copy before showing an event.
+   */
+  calendar: CalendarApi;
   /** Ends everything: open event streams and the WebSocket. */
   close(): void;
 }
@@ -454,6 +543,29 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
     return { messages, hasMore: page.nextBefore !== null && page.nextBefore > cleared + 1 };
   }
 
+  const calendar = createCalendarApi({
+    api: () => transport.api,
+    me: async () => {
+      const e = await getEngine();
+      await e.device();
+      return e.me;
+    },
+    receive: async (dto) => receive(await getEngine(), dto),
+    send: (conversationId, content) => sendContent(conversationId, content),
+    unsend: async (conversationId, messageId) => {
+      await transport.api.messages.delete.mutate({ conversationId, clientMessageId: messageId });
+      const e = await getEngine();
+      await e.withLock(conversationId, () => e.forget(conversationId, messageId));
+    },
+    notesId: async () => (await transport.api.conversations.openNotes.mutate()).id,
+    revisions: {
+      get: async (eventId) =>
+        keyStore.get<number>(`${(await getEngine()).me.id}/calendar-revision/${eventId}`),
+      set: async (eventId, revision) =>
+        keyStore.set(`${(await getEngine()).me.id}/calendar-revision/${eventId}`, revision),
+    },
+  });
+
   const client: SecureChatClient = {
     get api() {
       return transport.api;
@@ -493,7 +605,96 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         return (await getEngine()).setup(deviceName);
       },
       async recover(recoveryKey) {
-        await (await getEngine()).recover(recoveryKey, deviceName);
+        return (await getEngine()).recover(recoveryKey, deviceName);
+      },
+      async recoverWithPassphrase(passphrase) {
+        return (await getEngine()).recoverWithPassphrase(passphrase, deviceName);
+      },
+      async hasPassphrase() {
+        return (await getEngine()).hasPassphrase();
+      },
+      async setPassphrase(passphrase, passphraseOptions = {}) {
+        const e = await getEngine();
+        const strength = await checkPassphraseStrength(passphrase, [e.me.username]);
+        if (!strength.ok) throw new WeakPassphraseError(strength);
+        await e.setPassphrase(passphrase, passphraseOptions.recoveryKey);
+      },
+      async removePassphrase() {
+        await (await getEngine()).removePassphrase();
+      },
+      async list() {
+        const rows = await transport.api.devices.list.query();
+        return rows.map((row) => {
+          let certName = 'Unnamed device';
+          try {
+            certName = decodeDeviceCert(fromBase64Url(row.cert)).displayName || certName;
+          } catch {
+            // An unreadable certificate still lists (and can be revoked).
+          }
+          return {
+            id: row.id,
+            name: row.name ?? certName,
+            createdAt: row.createdAt,
+            lastSeenAt: row.lastSeenAt,
+            current: row.current,
+          };
+        });
+      },
+      async rename(deviceId, name) {
+        await transport.api.devices.rename.mutate({ deviceId, name });
+      },
+      async revoke(deviceId) {
+        const e = await getEngine();
+        await e.revoke(deviceId);
+        return rotateAll(e);
+      },
+      async startLink() {
+        const e = await getEngine();
+        const pending = await e.startLink(deviceName);
+        let done = false;
+        return {
+          code: pending.code,
+          qrText: `${LINK_QR_PREFIX}${pending.code}`,
+          expiresAt: pending.expiresAt,
+          async wait(waitOptions = {}) {
+            const pollMs = waitOptions.pollMs ?? 1000;
+            while (!done) {
+              waitOptions.signal?.throwIfAborted();
+              if (await e.finishLink(pending)) {
+                done = true;
+                return;
+              }
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, pollMs);
+                waitOptions.signal?.addEventListener(
+                  'abort',
+                  () => {
+                    clearTimeout(timer);
+                    resolve();
+                  },
+                  { once: true },
+                );
+              });
+            }
+          },
+          async cancel() {
+            try {
+              await transport.api.devices.cancelLink.mutate({ handle: pending.handle });
+            } catch (error) {
+              if (apiErrorCode(error) !== 'NOT_FOUND') throw error;
+            }
+          },
+        };
+      },
+      async inspectLink(code) {
+        const e = await getEngine();
+        const link = await e.inspectLink(code);
+        return {
+          deviceName: link.name,
+          deviceId: toHex(link.request.deviceId),
+          expiresAt: link.expiresAt,
+          approve: () => e.approveLink(link),
+        };
       },
       async status() {
         const e = await getEngine();
@@ -818,6 +1019,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         await transport.api.files.delete.mutate({ fileId });
       },
     },
+    calendar,
     events() {
       // An async generator's return() waits for its next yield; this one may be parked waiting
       // for events, so stopping must wake it first.
@@ -927,6 +1129,19 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         case 'presence':
           push(event);
           return;
+        case 'calendar':
+          push({
+            type: 'calendar.changed',
+            conversationId: event.conversationId,
+            eventId: event.eventId,
+            change: event.change,
+          });
+          return;
+        case 'calendar.reminder': {
+          const { type: _type, ...reminder } = event;
+          push({ type: 'calendar.reminder', ...(await calendar.reminderNotification(reminder)) });
+          return;
+        }
         case 'commit':
           return;
       }

@@ -81,6 +81,8 @@ export function createSessionService(queries: SessionQueries, now: () => number 
         const lastSeenAt = new Date(t);
         const expiresAt = renew ? new Date(t + SESSION_TTL_MS) : undefined;
         queries.touch(session.id, lastSeenAt, expiresAt);
+        // The device's "last seen" rides on the same once-a-minute write.
+        if (session.deviceId) queries.touchDevice(session.deviceId, lastSeenAt);
         session.lastSeenAt = lastSeenAt;
         if (expiresAt) session.expiresAt = expiresAt;
       }
@@ -102,6 +104,13 @@ export function createSessionService(queries: SessionQueries, now: () => number 
       const done = queries.deleteForUser(userId, sessionId);
       if (done) ended([sessionId], userId);
       return done;
+    },
+
+    /** Ends the user's sessions bound to these (revoked) devices; their sockets close too. */
+    revokeForDevices(userId: string, deviceIds: string[]): number {
+      const ids = queries.deleteForDevices(userId, deviceIds);
+      ended(ids, userId);
+      return ids.length;
     },
 
     revokeOthers(userId: string, keepSessionId: string): number {

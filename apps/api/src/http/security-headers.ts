@@ -26,6 +26,7 @@ export function setSecurityHeaders(res: ServerResponse, secure: boolean): void {
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+  // The camera only for this origin's own pages: linking a device scans its QR code.
+  res.setHeader('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
   if (secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
 }

@@ -30,4 +30,10 @@ export const LIMITS = {
   secretBytes: 16 * 1024,
   historyPage: 100,
   groupMembers: 1000,
+  linkRequestBytes: 1024,
+  /** A provisioning envelope carries up to 4096 epoch secrets of 84 bytes each. */
+  provisioningEnvelopeBytes: 512 * 1024,
+  backupEntryBytes: 256,
+  backupEntriesPerUpload: 500,
+  backupEntriesPage: 500,
 } as const;

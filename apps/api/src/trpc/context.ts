@@ -29,6 +29,8 @@ export interface ServerDeps {
   hub: Hub;
   blobs: BlobStore;
   messageWriter: MessageWriter;
+  /** Told when calendar events change, so reminders are planned again (absent: none fire). */
+  reminders?: { changed(): void };
   /** Verified against for unknown usernames, so they cost what a wrong password costs. */
   dummyPasswordHash: string;
 }

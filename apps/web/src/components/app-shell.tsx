@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, useLocation, useMatches } from 'react-router';
 import { DemoBanner } from './demo-banner.tsx';
 import type { SessionUser } from '../features/auth/use-session.ts';
-import { ChatsIcon, LogoIcon, SettingsIcon } from './icons.tsx';
+import { CalendarIcon, ChatsIcon, LogoIcon, SettingsIcon } from './icons.tsx';
 import { UserMenu } from './user-menu.tsx';
 
 /**
@@ -18,6 +18,12 @@ const NAV_ITEMS = [
     matches: (path: string) => path === '/' || path.startsWith('/c/'),
   },
   {
+    to: '/calendar',
+    label: 'Calendar',
+    icon: CalendarIcon,
+    matches: (path: string) => path.startsWith('/calendar'),
+  },
+  {
     to: '/settings',
     label: 'Settings',
     icon: SettingsIcon,
@@ -31,12 +37,15 @@ export function AppShell({ user, children }: { user: SessionUser; children: Reac
   const fullBleed = useMatches().some(
     (match) => (match.handle as { fullBleed?: boolean } | undefined)?.fullBleed,
   );
+  // Routes with `handle: { wide: true }` (the calendar) use a wider column.
+  const wide = useMatches().some((match) => (match.handle as { wide?: boolean } | undefined)?.wide);
   const inConversation = pathname.startsWith('/c/');
   return (
     <div
       className={[
         'shell',
         fullBleed ? 'shell-full' : null,
+        wide ? 'shell-wide' : null,
         inConversation ? 'shell-conversation' : null,
       ]
         .filter(Boolean)

@@ -1,6 +1,21 @@
 import {
   AuthenticationError,
+  InvalidInputError,
   buildCommit,
+  createDeviceKeys,
+  createLinkRequest,
+  ctEqual,
+  signDeviceCert,
+  decodeDeviceList,
+  generateBackupKeyPair,
+  importBackupKey,
+  openProvisioning,
+  sealProvisioning,
+  trustOnFirstUse,
+  unwrapWithPassphrase,
+  verifyDeviceListUpdate,
+  wrapWithPassphrase,
+  MAX_DEVICES,
   buildRoster,
   createDeviceList,
   createOneTimePrekeys,
@@ -35,12 +50,35 @@ import {
   type DeviceList,
   type KeyPair,
   type CommitRecipient,
+  type LinkRequest,
+  type ProvisioningBundle,
 } from '@securechat/crypto';
 import type { EnvelopeDto, MessageDto } from '@securechat/api';
 import type { ApiClient } from '../client.ts';
 import { apiErrorCode } from '../errors.ts';
-import { DeviceNotSetUpError, NotSetUpError, RecoveryKeyError } from './errors.ts';
+import {
+  DeviceNotSetUpError,
+  LinkCodeError,
+  LinkError,
+  NotSetUpError,
+  PassphraseError,
+  RecoveryKeyError,
+} from './errors.ts';
 import { createDevice, publishedPrekey, registerDevice } from './device-setup.ts';
+import {
+  backUpEpoch,
+  downloadBackup,
+  installEpochs,
+  PASSPHRASE_SECRET,
+  type EpochSecret,
+} from './key-backup.ts';
+import {
+  decodeLinkCode,
+  encodeLinkCode,
+  linkHandle,
+  openLinkRequest,
+  sealLinkRequest,
+} from './link-code.ts';
 import { Identities, type IdentityNotice } from './identities.ts';
 import type { LocalState, MessageRecord } from './local-state.ts';
 
@@ -49,6 +87,18 @@ export type EngineNotice =
   | IdentityNotice
   | { type: 'messages-missing'; conversationId: string; senderUserId: string; count: number }
   | { type: 'decryption-failure'; conversationId: string; messageId: string; senderUserId: string };
+
+/** Most epoch secrets a provisioning bundle hands over (the newest ones). */
+const PROVISIONED_EPOCHS = 2048;
+
+/** A link request this (new) device is waiting on. */
+export interface PendingLinkState {
+  device: DeviceKeys;
+  request: LinkRequest;
+  linkKey: KeyPair;
+  handle: string;
+  expiresAt: Date;
+}
 
 const COMMIT_ATTEMPTS = 5;
 const SEND_ATTEMPTS = 5;
@@ -127,19 +177,46 @@ export class Engine {
     }
     const userId = bytes16(this.me.id);
     const { usk, pkcs8 } = await generateUserSigningKey();
+    const backup = await generateBackupKeyPair();
     const ssk = generateRecoveryKey();
     try {
       const sealed = await sealSecret(ssk, userId, SECRET_NAMES.userSigningKey, 1, pkcs8);
+      const sealedBackup = await sealSecret(ssk, userId, SECRET_NAMES.backupKey, 1, backup.pkcs8);
       await this.api.keys.putSecrets.mutate({
-        secrets: [{ name: SECRET_NAMES.userSigningKey, value: toBase64Url(sealed) }],
+        secrets: [
+          { name: SECRET_NAMES.userSigningKey, value: toBase64Url(sealed) },
+          { name: SECRET_NAMES.backupKey, value: toBase64Url(sealedBackup) },
+        ],
       });
       const recoveryKey = await encodeRecoveryKey(ssk);
       await this.#addThisDevice(usk, null, displayName);
+      await this.#keepSecrets({ usk: pkcs8, backup: backup.pkcs8, ssk });
+      await this.api.backup.setKey.mutate({ publicKey: toBase64Url(backup.keyPair.publicKey) });
       return { recoveryKey };
     } finally {
       pkcs8.fill(0);
+      backup.pkcs8.fill(0);
       ssk.fill(0);
     }
+  }
+
+  /**
+   * Keeps the private keys this device may hand on (linking) or need again (a passphrase) in
+   * the local store, sealed at rest there. The backup public key is derived here, never taken
+   * from the server, so the server cannot make devices back up to a key of its own.
+   */
+  async #keepSecrets(secrets: {
+    usk: Uint8Array;
+    backup: Uint8Array | null;
+    ssk: Uint8Array | null;
+  }): Promise<void> {
+    await this.local.setSecret('usk-pkcs8', secrets.usk);
+    if (secrets.backup) {
+      await this.local.setSecret('backup-pkcs8', secrets.backup);
+      const pair = await importBackupKey(secrets.backup);
+      await this.local.setSecret('backup-public', pair.publicKey);
+    }
+    if (secrets.ssk) await this.local.setSecret('ssk', secrets.ssk);
   }
 
   /**
@@ -147,7 +224,7 @@ export class Engine {
    * with the recovery key and adds this device to the signed device list. A mistyped or foreign
    * recovery key fails with RecoveryKeyError before anything is published.
    */
-  async recover(recoveryKey: string, displayName: string): Promise<void> {
+  async recover(recoveryKey: string, displayName: string): Promise<{ restoredEpochs: number }> {
     let ssk: Uint8Array;
     try {
       ssk = await decodeRecoveryKey(recoveryKey);
@@ -156,6 +233,60 @@ export class Engine {
         error instanceof Error ? error.message : 'That is not a recovery key',
       );
     }
+    try {
+      return await this.#recoverWith(ssk, displayName, () => {
+        throw new RecoveryKeyError('That recovery key does not belong to this account');
+      });
+    } finally {
+      ssk.fill(0);
+    }
+  }
+
+  /**
+   * Flow B with the passphrase: unwraps the secret-storage key (Argon2id) and recovers as with
+   * the recovery key. A wrong passphrase fails with PassphraseError before anything changes.
+   */
+  async recoverWithPassphrase(
+    passphrase: string,
+    displayName: string,
+  ): Promise<{ restoredEpochs: number }> {
+    const secrets = await this.api.keys.secrets.query();
+    const wrapped = secrets.find((s) => s.name === PASSPHRASE_SECRET);
+    if (!wrapped) {
+      throw new PassphraseError(
+        'This account has no recovery passphrase: use the recovery key instead',
+      );
+    }
+    let ssk: Uint8Array;
+    try {
+      ssk = await unwrapWithPassphrase(
+        fromBase64Url(wrapped.value),
+        passphrase,
+        bytes16(this.me.id),
+      );
+    } catch {
+      throw new PassphraseError('That passphrase is not the one set for this account');
+    }
+    try {
+      return await this.#recoverWith(ssk, displayName, () => {
+        throw new PassphraseError('That passphrase is not the one set for this account');
+      });
+    } finally {
+      ssk.fill(0);
+    }
+  }
+
+  /**
+   * Opens secret storage with the SSK, verifies the published device chain under the recovered
+   * USK, adds this device to the list, then restores history from the key backup. Every check
+   * that can fail runs before the device list is published, so a failure changes nothing.
+   */
+  async #recoverWith(
+    ssk: Uint8Array,
+    displayName: string,
+    wrongKey: () => never,
+  ): Promise<{ restoredEpochs: number }> {
+    const userId = bytes16(this.me.id);
     const secrets = await this.api.keys.secrets.query();
     const stored = secrets.find((s) => s.name === SECRET_NAMES.userSigningKey);
     if (!stored)
@@ -164,23 +295,371 @@ export class Engine {
     try {
       ({ secret: pkcs8 } = await openSecret(
         ssk,
-        bytes16(this.me.id),
+        userId,
         SECRET_NAMES.userSigningKey,
         fromBase64Url(stored.value),
       ));
     } catch {
-      throw new RecoveryKeyError('That recovery key does not belong to this account');
+      wrongKey();
+    }
+    const storedBackup = secrets.find((s) => s.name === SECRET_NAMES.backupKey);
+    let backupPkcs8: Uint8Array | null = null;
+    if (storedBackup) {
+      try {
+        ({ secret: backupPkcs8 } = await openSecret(
+          ssk,
+          userId,
+          SECRET_NAMES.backupKey,
+          fromBase64Url(storedBackup.value),
+        ));
+      } catch {
+        wrongKey();
+      }
+    }
+    try {
+      const usk = await importUserSigningKey(pkcs8);
+      const chain = await this.identities.fullChain(this.me.id);
+      if (chain.length === 0)
+        throw new RecoveryKeyError('This account has no published devices to add to');
+      // Verifies the whole chain under the recovered key before building on it.
+      await this.identities.pinSelf(this.me.id, usk.publicKey, chain);
+      await this.#addThisDevice(usk, chain[chain.length - 1]!, displayName);
+      await this.#keepSecrets({ usk: pkcs8, backup: backupPkcs8, ssk });
+      if (!backupPkcs8) return { restoredEpochs: 0 };
+      const backupKey = await importBackupKey(backupPkcs8);
+      await this.api.backup.setKey.mutate({ publicKey: toBase64Url(backupKey.publicKey) });
+      const epochs = await downloadBackup(this.api, backupKey);
+      return { restoredEpochs: await installEpochs(this.api, this.local, this.#device!, epochs) };
+    } finally {
+      pkcs8.fill(0);
+      backupPkcs8?.fill(0);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Passphrase (§3.9)
+
+  /** Whether the account has a passphrase-wrapped recovery. */
+  async hasPassphrase(): Promise<boolean> {
+    const secrets = await this.api.keys.secrets.query();
+    return secrets.some((s) => s.name === PASSPHRASE_SECRET);
+  }
+
+  /**
+   * Wraps the secret-storage key under `passphrase` (Argon2id, 64 MiB, t = 3, p = 4) and stores
+   * it, replacing any earlier passphrase. The caller checks strength first. Needs the SSK: this
+   * device's copy, or the recovery key typed again (a linked device never received the SSK).
+   */
+  async setPassphrase(passphrase: string, recoveryKey?: string): Promise<void> {
+    const userId = bytes16(this.me.id);
+    let ssk: Uint8Array | undefined;
+    if (recoveryKey !== undefined) {
+      try {
+        ssk = await decodeRecoveryKey(recoveryKey);
+      } catch (error) {
+        throw new RecoveryKeyError(
+          error instanceof Error ? error.message : 'That is not a recovery key',
+        );
+      }
+      // It must be this account's key: it has to open the stored signing key.
+      const stored = (await this.api.keys.secrets.query()).find(
+        (s) => s.name === SECRET_NAMES.userSigningKey,
+      );
+      try {
+        if (!stored) throw new Error();
+        (
+          await openSecret(ssk, userId, SECRET_NAMES.userSigningKey, fromBase64Url(stored.value))
+        ).secret.fill(0);
+      } catch {
+        throw new RecoveryKeyError('That recovery key does not belong to this account');
+      }
+    } else {
+      ssk = await this.local.getSecret('ssk');
+      if (!ssk) {
+        throw new RecoveryKeyError(
+          'Enter the recovery key to set a passphrase on this device (it was linked, so it never had it)',
+        );
+      }
+    }
+    try {
+      const wrapped = await wrapWithPassphrase(ssk, passphrase, userId);
+      await this.api.keys.putSecrets.mutate({
+        secrets: [{ name: PASSPHRASE_SECRET, value: toBase64Url(wrapped) }],
+      });
+      await this.local.setSecret('ssk', ssk);
     } finally {
       ssk.fill(0);
     }
-    const usk = await importUserSigningKey(pkcs8);
-    pkcs8.fill(0);
-    const chain = await this.identities.fullChain(this.me.id);
-    if (chain.length === 0)
-      throw new RecoveryKeyError('This account has no published devices to add to');
-    // Verifies the whole chain under the recovered key before building on it.
-    await this.identities.pinSelf(this.me.id, usk.publicKey, chain);
-    await this.#addThisDevice(usk, chain[chain.length - 1]!, displayName);
+  }
+
+  /** Removes the passphrase: only the recovery key (or another device) can recover afterwards. */
+  async removePassphrase(): Promise<void> {
+    try {
+      await this.api.keys.deleteSecret.mutate({ name: PASSPHRASE_SECRET });
+    } catch (error) {
+      if (apiErrorCode(error) !== 'NOT_FOUND') throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The signed device list: linking (§3.3 flow A) and revoking
+
+  /** This user's newest published device list, verified against the pinned identity. */
+  async #currentList(): Promise<DeviceList> {
+    await this.identities.refresh([this.me.id], true);
+    const [row] = await this.api.keys.deviceLists.query({ userIds: [this.me.id] });
+    const record = await this.identities.get(this.me.id);
+    if (!row || !record || row.version !== record.pin.listVersion) throw new AuthenticationError();
+    return decodeDeviceList(fromBase64Url(row.list));
+  }
+
+  async #publishList(usk: KeyPair, list: DeviceList): Promise<void> {
+    await this.api.keys.publishDeviceList.mutate({
+      version: list.listVersion,
+      signingKey: toBase64Url(usk.publicKey),
+      list: toBase64Url(encodeDeviceList(list)),
+      devices: list.certs.map((c) => ({
+        id: toHex(c.deviceId),
+        cert: toBase64Url(encodeDeviceCert(c)),
+      })),
+      revokedDeviceIds: list.revokedDeviceIds.map(toHex),
+    });
+  }
+
+  /**
+   * On the new device: creates its keys, a one-off X25519 key and the link secret, and leaves
+   * the sealed request on the server. The caller shows the code and waits with {@link finishLink}.
+   */
+  async startLink(displayName: string): Promise<PendingLinkState & { code: string }> {
+    if (await this.hasDevice()) throw new Error('This device is already set up');
+    const [published] = await this.api.keys.deviceLists.query({ userIds: [this.me.id] });
+    if (!published) {
+      throw new Error('This account has no encryption identity yet: set it up instead of linking');
+    }
+    const device = await createDeviceKeys(bytes16(this.me.id));
+    const { request, linkKey } = await createLinkRequest(device);
+    const handle = await linkHandle(request.linkSecret);
+    const sealed = await sealLinkRequest(request, displayName);
+    const { expiresAt } = await this.api.devices.createLink.mutate({
+      handle,
+      request: toBase64Url(sealed),
+    });
+    return {
+      device,
+      request,
+      linkKey,
+      handle,
+      expiresAt,
+      code: await encodeLinkCode(request.linkSecret),
+    };
+  }
+
+  /**
+   * On the new device: checks once whether the request was approved. When it was, opens the
+   * provisioning envelope, checks that the sender and this device are in the user's signed
+   * list, then becomes a full device: keys stored, session bound, history installed. Returns
+   * false while still pending.
+   */
+  async finishLink(pending: PendingLinkState): Promise<boolean> {
+    let status;
+    try {
+      status = await this.api.devices.linkStatus.query({ handle: pending.handle });
+    } catch (error) {
+      if (apiErrorCode(error) === 'NOT_FOUND')
+        throw new LinkError('expired', 'The link request is gone: start linking again');
+      throw error;
+    }
+    if (
+      status.status === 'expired' ||
+      (status.status === 'pending' && status.expiresAt.getTime() <= Date.now())
+    ) {
+      throw new LinkError('expired', 'Linking timed out: start again to get a new code');
+    }
+    if (status.status === 'pending' || !status.envelope) return false;
+    const userId = bytes16(this.me.id);
+    let verifiedChain: DeviceList[] = [];
+    let bundle: ProvisioningBundle;
+    try {
+      bundle = await openProvisioning(
+        pending.device,
+        { linkKey: pending.linkKey, request: pending.request },
+        fromBase64Url(status.envelope),
+        async (uskPublicKey, senderDeviceId) => {
+          const [row] = await this.api.keys.deviceLists.query({ userIds: [this.me.id] });
+          if (!row || !ctEqual(fromBase64Url(row.signingKey), uskPublicKey)) return undefined;
+          const chain = await this.identities.fullChain(this.me.id);
+          if (chain.length === 0) return undefined;
+          let verified = await trustOnFirstUse(userId, uskPublicKey, chain[0]!);
+          if (chain.length > 1)
+            verified = await verifyDeviceListUpdate(verified.pin, chain.slice(1));
+          // This device must be in the list the USK signed, with the key it created.
+          const self = verified.devices.find((d) => ctEqual(d.deviceId, pending.device.deviceId));
+          if (!self || !ctEqual(self.signingPublicKey, pending.device.signing.publicKey))
+            return undefined;
+          verifiedChain = chain;
+          return verified.devices.find((d) => ctEqual(d.deviceId, senderDeviceId))
+            ?.signingPublicKey;
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof AuthenticationError) && !(error instanceof InvalidInputError))
+        throw error;
+      throw new LinkError(
+        'invalid',
+        'The reply from your other device failed verification: start linking again',
+      );
+    }
+    const usk = await importUserSigningKey(bundle.uskPkcs8);
+    try {
+      await this.local.setUserSigningKey(usk);
+      await registerDevice(this.api, this.local, pending.device);
+      this.#device = pending.device;
+      await this.identities.pinSelf(this.me.id, usk.publicKey, verifiedChain);
+      await this.#keepSecrets({ usk: bundle.uskPkcs8, backup: bundle.backupKeyPkcs8, ssk: null });
+      await installEpochs(this.api, this.local, pending.device, bundle.epochs);
+    } finally {
+      bundle.uskPkcs8.fill(0);
+      bundle.backupKeyPkcs8?.fill(0);
+    }
+    await this.api.devices.cancelLink.mutate({ handle: pending.handle }).catch(() => {});
+    return true;
+  }
+
+  /**
+   * On an existing device: finds the request behind a typed or scanned code and opens it with
+   * the link secret in the code. Throws LinkCodeError for a typo or a code matching nothing.
+   */
+  async inspectLink(
+    code: string,
+  ): Promise<{ request: LinkRequest; name: string; handle: string; expiresAt: Date }> {
+    await this.device();
+    const secret = await decodeLinkCode(code);
+    const handle = await linkHandle(secret);
+    let found;
+    try {
+      found = await this.api.devices.linkRequest.query({ handle });
+    } catch (error) {
+      if (apiErrorCode(error) === 'NOT_FOUND') {
+        throw new LinkCodeError(
+          'not-found',
+          'No device is waiting with this code: it may have expired or been used. Start again on the new device',
+        );
+      }
+      throw error;
+    }
+    const { request, name } = await openLinkRequest(
+      secret,
+      bytes16(this.me.id),
+      fromBase64Url(found.request),
+    );
+    return { request, name, handle, expiresAt: found.expiresAt };
+  }
+
+  /**
+   * On an existing device, after the user confirmed: adds the new device's certificate to the
+   * signed list (version + 1), then leaves the provisioning envelope: the USK, the backup key and
+   * the newest epoch secrets, HPKE-sealed to the new device's one-off key with the link secret
+   * bound in, signed by this device.
+   */
+  async approveLink(link: {
+    request: LinkRequest;
+    name: string;
+    handle: string;
+    expiresAt: Date;
+  }): Promise<void> {
+    const device = await this.device();
+    // Checked before the list changes, so a request that ran out leaves no device behind.
+    if (link.expiresAt.getTime() <= Date.now()) {
+      throw new LinkCodeError(
+        'not-found',
+        'The new device stopped waiting (the code expired): start again on it',
+      );
+    }
+    const uskPkcs8 = await this.local.getSecret('usk-pkcs8');
+    const usk = await this.local.getUserSigningKey();
+    if (!uskPkcs8 || !usk) {
+      throw new Error(
+        'This device cannot link others (it was set up before linking existed): recover on the new device with the recovery key',
+      );
+    }
+    const previous = await this.#currentList();
+    if (previous.certs.length >= MAX_DEVICES) throw new Error('This account has too many devices');
+    const cert = await signDeviceCert(usk, {
+      userId: link.request.userId,
+      deviceId: link.request.deviceId,
+      dskPublicKey: link.request.dskPublicKey,
+      createdAtMs: Date.now(),
+      displayName: link.name,
+    });
+    const alreadyListed = previous.certs.some((c) => ctEqual(c.deviceId, link.request.deviceId));
+    if (!alreadyListed) {
+      const list = await nextDeviceList(usk, previous, { add: [cert] });
+      await this.#publishList(usk, list);
+      await this.identities.refresh([this.me.id], true);
+    }
+    const envelope = await sealProvisioning(device, link.request, {
+      uskPkcs8,
+      backupKeyPkcs8: (await this.local.getSecret('backup-pkcs8')) ?? null,
+      epochs: await this.#recentEpochs(),
+    });
+    try {
+      await this.api.devices.approveLink.mutate({
+        handle: link.handle,
+        envelope: toBase64Url(envelope),
+      });
+    } catch (error) {
+      if (apiErrorCode(error) === 'NOT_FOUND') {
+        throw new LinkCodeError(
+          'not-found',
+          'The new device stopped waiting (expired or cancelled): start again on it',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** The newest epoch secrets this device holds (never ephemeral ones), for a new device. */
+  async #recentEpochs(): Promise<EpochSecret[]> {
+    const all: (EpochSecret & { at: number })[] = [];
+    for (const conversationId of await this.local.conversationsWithEpochs()) {
+      for (const data of await this.local.epochsOf(conversationId)) {
+        if (data.ephemeral || !data.epochSecret) continue;
+        all.push({
+          convId: data.convId,
+          epoch: data.epoch,
+          epochSecret: data.epochSecret,
+          rosterHash: data.rosterHash,
+          at: data.createdAtMs,
+        });
+      }
+    }
+    return all
+      .sort((a, b) => b.at - a.at)
+      .slice(0, PROVISIONED_EPOCHS)
+      .map(({ at: _at, ...e }) => e);
+  }
+
+  /**
+   * Revokes another device of this user: a new signed list without it (the server ends its
+   * sessions and marks every conversation of the user for rotation), then pins the new list.
+   * The caller rotates the conversations (see rotateAll) so nothing sent afterwards reaches it.
+   */
+  async revoke(deviceId: string): Promise<void> {
+    const device = await this.device();
+    if (toHex(device.deviceId) === deviceId) {
+      throw new Error(
+        'This device cannot revoke itself: sign out, or revoke it from another device',
+      );
+    }
+    const usk = await this.local.getUserSigningKey();
+    if (!usk) throw new DeviceNotSetUpError();
+    const previous = await this.#currentList();
+    if (!previous.certs.some((c) => toHex(c.deviceId) === deviceId)) {
+      throw new Error('That device is not in this account’s device list');
+    }
+    const list = await nextDeviceList(usk, previous, { revoke: [bytes16(deviceId)] });
+    await this.#publishList(usk, list);
+    await this.identities.refresh([this.me.id], true);
   }
 
   async #addThisDevice(
@@ -193,20 +672,20 @@ export class Engine {
     const list = previous
       ? await nextDeviceList(usk, previous, { add: [cert] })
       : await createDeviceList(usk, userId, [cert]);
-    await this.api.keys.publishDeviceList.mutate({
-      version: list.listVersion,
-      signingKey: toBase64Url(usk.publicKey),
-      list: toBase64Url(encodeDeviceList(list)),
-      devices: list.certs.map((c) => ({
-        id: toHex(c.deviceId),
-        cert: toBase64Url(encodeDeviceCert(c)),
-      })),
-      revokedDeviceIds: list.revokedDeviceIds.map(toHex),
-    });
+    await this.#publishList(usk, list);
     await this.local.setUserSigningKey(usk);
     await registerDevice(this.api, this.local, device);
     this.#device = device;
     await this.identities.pinSelf(this.me.id, usk.publicKey, [list]);
+  }
+
+  /** Adds a new epoch to the key backup; never fails the operation that created the epoch. */
+  async #backUp(conversationId: string, state: EpochState): Promise<void> {
+    try {
+      await backUpEpoch(this.api, this.local, conversationId, state);
+    } catch {
+      // Kept as pending where possible (see backUpEpoch); messaging goes on either way.
+    }
   }
 
   /** Tops up one-time prekeys on the server when they run low (§3.2 policy). */
@@ -269,6 +748,11 @@ export class Engine {
     if (header.prekeyKind !== 'spk' && header.prekeyKind !== 'opk') throw new AuthenticationError();
     const prekey = await this.local.getPrekey(header.prekeyKind, header.recipientPrekeyId);
     if (!prekey) throw new AuthenticationError();
+    // A committer added moments ago (a linked or recovered device) is not in a list fetched a
+    // few seconds earlier: fetch its owner's list again before deciding the sender is unknown.
+    if (!(await this.identities.directory()).deviceKey(header.senderUser, header.senderDevice)) {
+      await this.identities.refresh([toHex(header.senderUser)], true);
+    }
     const { state } = await openCommit({
       device,
       prekey,
@@ -279,6 +763,7 @@ export class Engine {
     });
     await this.#saveState(conversationId, state);
     await this.local.setRoster(conversationId, envelope.epoch, rosterBytes);
+    await this.#backUp(conversationId, state);
     // A one-time prekey is deleted after first use: that is what gives the envelope forward secrecy.
     if (header.prekeyKind === 'opk') await this.local.deletePrekey('opk', header.recipientPrekeyId);
   }
@@ -384,6 +869,7 @@ export class Engine {
       }
       await this.#saveState(conversationId, commit.state);
       await this.local.setRoster(conversationId, commit.roster.epoch, rosterBytes);
+      await this.#backUp(conversationId, commit.state);
       return commit.state;
     }
   }

@@ -3,6 +3,7 @@ import {
   encodeDeviceList,
   encodeRecoveryKey,
   fromHex,
+  generateBackupKeyPair,
   generateRecoveryKey,
   generateUserSigningKey,
   sealSecret,
@@ -13,6 +14,7 @@ import {
 } from '@securechat/crypto';
 import type { ApiClient } from '../client.ts';
 import { createDevice, registerDevice } from './device-setup.ts';
+import { PASSPHRASE_SECRET } from './key-backup.ts';
 import type { Identities } from './identities.ts';
 import type { LocalState } from './local-state.ts';
 
@@ -64,14 +66,29 @@ export async function resetIdentity(
       reset: true,
     });
     const sealed = await sealSecret(ssk, userId, SECRET_NAMES.userSigningKey, 1, pkcs8);
+    // A new key backup too: the old one is readable only with the lost recovery key.
+    const backup = await generateBackupKeyPair();
+    const sealedBackup = await sealSecret(ssk, userId, SECRET_NAMES.backupKey, 1, backup.pkcs8);
     await api.keys.putSecrets.mutate({
-      secrets: [{ name: SECRET_NAMES.userSigningKey, value: toBase64Url(sealed) }],
+      secrets: [
+        { name: SECRET_NAMES.userSigningKey, value: toBase64Url(sealed) },
+        { name: SECRET_NAMES.backupKey, value: toBase64Url(sealedBackup) },
+      ],
     });
+    // A passphrase wrapped the old recovery key, so it would unlock nothing now.
+    await api.keys.deleteSecret.mutate({ name: PASSPHRASE_SECRET }).catch(() => {});
+    await local.setSecret('usk-pkcs8', pkcs8);
+    await local.setSecret('backup-pkcs8', backup.pkcs8);
+    await local.setSecret('backup-public', backup.keyPair.publicKey);
+    await local.setSecret('ssk', ssk);
+    backup.pkcs8.fill(0);
     // The old device's epoch states cannot send any more (they name the old device), so they go.
     for (const conversationId of await local.conversationsWithEpochs()) {
       await local.deleteEpochs(conversationId);
     }
     await registerDevice(api, local, device);
+    // Publishing the new backup key deletes the old entries on the server.
+    await api.backup.setKey.mutate({ publicKey: toBase64Url(backup.keyPair.publicKey) });
     await identities.pinSelf(me.id, usk.publicKey, [list]);
     return { recoveryKey: await encodeRecoveryKey(ssk) };
   } finally {

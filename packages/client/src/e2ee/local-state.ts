@@ -185,6 +185,38 @@ export class LocalState {
     }
   }
 
+  /** Every epoch state this device holds for a conversation. */
+  async epochsOf(conversationId: string): Promise<EpochStateData[]> {
+    const keys = await this.store.keys(this.k('epoch', conversationId, ''));
+    return (await Promise.all(keys.map((key) => this.store.get<EpochStateData>(key)))).filter(
+      (d): d is EpochStateData => d !== undefined,
+    );
+  }
+
+  /**
+   * Private key material kept for multi-device (§3.3, §3.9): the USK and backup key as PKCS#8
+   * (an existing device hands them to a new one when linking) and the secret-storage key (to set
+   * a passphrase later). Sealed at rest by EncryptingKeyStore, like epoch states.
+   */
+  getSecret = (name: 'usk-pkcs8' | 'backup-pkcs8' | 'backup-public' | 'ssk') =>
+    this.store.get<Bytes>(this.k('secret', name));
+  setSecret = (name: 'usk-pkcs8' | 'backup-pkcs8' | 'backup-public' | 'ssk', value: Uint8Array) =>
+    this.store.set(this.k('secret', name), Uint8Array.from(value));
+  deleteSecret = (name: 'usk-pkcs8' | 'backup-pkcs8' | 'backup-public' | 'ssk') =>
+    this.store.delete(this.k('secret', name));
+
+  /** Key-backup entries not uploaded yet (the upload failed); retried with the next one. */
+  setPendingBackup = (entry: PendingBackupEntry) =>
+    this.store.set(this.k('backup-pending', entry.conversationId, pad(entry.epoch)), entry);
+  deletePendingBackup = (conversationId: string, epoch: number) =>
+    this.store.delete(this.k('backup-pending', conversationId, pad(epoch)));
+  async pendingBackups(): Promise<PendingBackupEntry[]> {
+    const keys = await this.store.keys(this.k('backup-pending', ''));
+    return (await Promise.all(keys.map((key) => this.store.get<PendingBackupEntry>(key)))).filter(
+      (e): e is PendingBackupEntry => e !== undefined,
+    );
+  }
+
   /** The conversations this device holds epoch keys for. */
   async conversationsWithEpochs(): Promise<string[]> {
     const prefix = this.k('epoch', '');
@@ -202,4 +234,11 @@ export interface MissingNotice {
   count: number;
   /** When this device noticed (ms since the epoch), which places the marker in the timeline. */
   detectedAt: number;
+}
+
+/** A sealed key-backup entry waiting to be uploaded. */
+export interface PendingBackupEntry {
+  conversationId: string;
+  epoch: number;
+  entry: Bytes;
 }

@@ -1,4 +1,5 @@
 import { toHex, type FileRef } from '@securechat/crypto';
+import { calendarCardOf, isCalendarAnswer, type CalendarCard } from '../calendar.ts';
 import type { MessageRecord } from './local-state.ts';
 
 /** A decrypted chat message as applications show it. */
@@ -22,12 +23,17 @@ export interface ChatMessage {
   deleted: boolean;
   /** It failed a check: it is shown as "could not decrypt", never as text. */
   undecryptable: boolean;
+  /** A calendar event's revision (created, changed or cancelled): shown as an event card. */
+  calendar?: CalendarCard;
 }
 
 /** Records that change another message rather than showing on their own. */
 export function isModifier(record: MessageRecord): boolean {
   const type = record.content?.type;
-  return type === 'edit' || type === 'reaction' || type === 'control';
+  // An answer to an invitation belongs to its event, not to the timeline.
+  return (
+    type === 'edit' || type === 'reaction' || type === 'control' || isCalendarAnswer(record.content)
+  );
 }
 
 /**
@@ -85,6 +91,9 @@ export function buildViews(
       view.text = content.caption;
       view.file = content.file;
       if (content.thumbnail) view.thumbnail = content.thumbnail;
+    } else if (content?.type === 'calendar') {
+      const card = calendarCardOf(content);
+      if (card) view.calendar = card;
     }
     if (applied && !record.deleted) view.editedAt = new Date(applied.at);
     views.push(view);

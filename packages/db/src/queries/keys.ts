@@ -80,7 +80,8 @@ export function upsertDevice(
 ): void {
   db.insert(devices)
     .values({ ...row, createdAt: now, lastSeenAt: now, createdAfterEventId: lastEventId(db) })
-    .onConflictDoUpdate({ target: devices.id, set: { cert: row.cert, lastSeenAt: now } })
+    // Re-publishing a list is not activity of every device in it: last seen stays.
+    .onConflictDoUpdate({ target: devices.id, set: { cert: row.cert } })
     .run();
 }
 

@@ -1,6 +1,6 @@
-import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { sessions, users, type NewSession, type Session } from '../schema/index.ts';
+import { devices, sessions, users, type NewSession, type Session } from '../schema/index.ts';
 
 export type SessionWithUser = { session: Session; user: { id: string; username: string } };
 
@@ -33,6 +33,20 @@ export function createSessionQueries(db: Db) {
         .set(expiresAt ? { lastSeenAt, expiresAt } : { lastSeenAt })
         .where(eq(sessions.id, id))
         .run();
+    },
+    /** Records activity of the end-to-end device a session speaks for ("last seen"). */
+    touchDevice(deviceId: string, lastSeenAt: Date): void {
+      db.update(devices).set({ lastSeenAt }).where(eq(devices.id, deviceId)).run();
+    },
+    /** Deletes the user's sessions bound to these devices (revoked); returns the ids deleted. */
+    deleteForDevices(userId: string, deviceIds: string[]): string[] {
+      if (deviceIds.length === 0) return [];
+      return db
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), inArray(sessions.deviceId, deviceIds)))
+        .returning({ id: sessions.id })
+        .all()
+        .map((row) => row.id);
     },
     /** Binds a session to the end-to-end device it speaks for. */
     setDevice(id: string, deviceId: string): void {

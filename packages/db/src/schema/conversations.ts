@@ -136,6 +136,8 @@ export const EVENT_KINDS = [
   'commit',
   'membership',
   'read',
+  'calendar',
+  'calendar.reminder',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

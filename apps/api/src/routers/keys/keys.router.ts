@@ -13,6 +13,7 @@ import {
   setSignedPrekey,
   upsertDevice,
   devicesOfUser,
+  deleteSecret,
 } from '@securechat/db';
 import { DomainError, conflict, notFound } from '../../errors.ts';
 import { router } from '../../trpc/init.ts';
@@ -23,6 +24,7 @@ import {
   deviceListChainInput,
   publishDeviceListInput,
   putSecretsInput,
+  secretNameInput,
   registerDeviceInput,
   uploadPrekeysInput,
   userIdsInput,
@@ -68,6 +70,12 @@ export const keysRouter = router({
           .map((d) => d.id)
       : input.revokedDeviceIds;
     revokeDevices(db, ctx.user.id, revoked, now);
+    // A device revoked from the list is signed out at once: its sessions end and its sockets
+    // close. (After an identity reset the old devices stay signed in, to be told they were
+    // revoked and offered recovery with the new key.)
+    if (!input.reset && ctx.deps.sessions.revokeForDevices(ctx.user.id, revoked) > 0) {
+      ctx.deps.bus.publish('sessions.changed', { userId: ctx.user.id });
+    }
     // Changed devices change who must hold the keys (§3.7): rotate before anyone's next message.
     if (input.version > 1 || input.reset) markConversationsForRotation(db, ctx.user.id);
     return { version: input.version };
@@ -150,6 +158,12 @@ export const keysRouter = router({
     const now = new Date();
     for (const secret of input.secrets)
       putSecret(ctx.deps.db, ctx.user.id, secret.name, secret.value, now);
+    return { ok: true as const };
+  }),
+
+  /** Deletes one of the caller's stored secrets (e.g. the passphrase-wrapped recovery key). */
+  deleteSecret: authedProcedure.input(secretNameInput).mutation(({ ctx, input }) => {
+    if (!deleteSecret(ctx.deps.db, ctx.user.id, input.name)) throw notFound('No such secret');
     return { ok: true as const };
   }),
 

@@ -42,11 +42,17 @@ export const deviceListChainInput = z.object({
   afterVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 
+const secretName = z
+  .string()
+  .regex(/^[a-z0-9._-]{1,64}$/, 'Secret names are 1–64 of a-z 0-9 . _ -');
+
+export const secretNameInput = z.object({ name: secretName });
+
 export const putSecretsInput = z.object({
   secrets: z
     .array(
       z.object({
-        name: z.string().regex(/^[a-z0-9._-]{1,64}$/, 'Secret names are 1–64 of a-z 0-9 . _ -'),
+        name: secretName,
         value: bytesSchema('Secret', LIMITS.secretBytes),
       }),
     )

@@ -45,6 +45,22 @@ export type ServerEvent =
       by: string;
     }
   | { type: 'read'; conversationId: string; userId: string; seq: number }
+  | {
+      type: 'calendar';
+      conversationId: string;
+      eventId: string;
+      change: 'created' | 'updated' | 'deleted' | 'rsvp';
+    }
+  | {
+      type: 'calendar.reminder';
+      conversationId: string;
+      eventId: string;
+      /** The occurrence's original start; null for a single event. */
+      recurrenceId: string | null;
+      start: string;
+      allDay: boolean;
+      minutesBefore: number;
+    }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; online: boolean };
 
@@ -83,5 +99,22 @@ export function toServerEvent({ event, message, envelope }: HydratedEvent): Serv
       };
     case 'read':
       return { type: 'read', conversationId, userId: String(data.userId), seq: Number(data.seq) };
+    case 'calendar':
+      return {
+        type: 'calendar',
+        conversationId,
+        eventId: String(data.eventId),
+        change: data.change as 'created' | 'updated' | 'deleted' | 'rsvp',
+      };
+    case 'calendar.reminder':
+      return {
+        type: 'calendar.reminder',
+        conversationId,
+        eventId: String(data.eventId),
+        recurrenceId: typeof data.recurrenceId === 'string' ? data.recurrenceId : null,
+        start: String(data.start),
+        allDay: data.allDay === true,
+        minutesBefore: Number(data.minutesBefore),
+      };
   }
 }

@@ -2,6 +2,7 @@ import { Navigate, Outlet, useLocation } from 'react-router';
 import { AppShell } from '../../components/app-shell.tsx';
 import { FullPageError, FullPageLoading } from '../../components/full-page.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { CalendarLive } from '../calendar/use-calendar.ts';
 import { E2eeProvider } from '../e2ee/e2ee-provider.tsx';
 import { useSession } from './use-session.ts';
 
@@ -37,6 +38,7 @@ export function RequireSession() {
     // Keyed by user: another account in this tab gets its own client, keys and caches.
     <E2eeProvider key={user.id} user={user}>
       <AppShell user={user}>
+        <CalendarLive />
         <Outlet />
       </AppShell>
     </E2eeProvider>

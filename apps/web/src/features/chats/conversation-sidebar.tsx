@@ -17,6 +17,7 @@ import { ConversationAvatar } from './avatar.tsx';
 import { NewConversationDialog, NewGroupDialog } from './new-conversation-dialogs.tsx';
 import { clockTime } from './timeline.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
+import { calendarCardSummary } from '../calendar/event-card.tsx';
 
 /** What the list shows under a conversation's name. */
 export function previewText(
@@ -33,7 +34,11 @@ export function previewText(
       : conversation.kind === 'group'
         ? `${message.sender.username}: `
         : '';
-  const file = message.file ? `📎 ${message.file.name}` : 'Attachment';
+  const file = message.calendar
+    ? calendarCardSummary(message.calendar)
+    : message.file
+      ? `📎 ${message.file.name}`
+      : 'Attachment';
   return { text: `${who}${message.text || file}`, muted: false };
 }
 

@@ -11,6 +11,7 @@ import {
 } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
 import {
+  CalendarIcon,
   FolderIcon,
   AlertIcon,
   ArrowLeftIcon,
@@ -28,6 +29,8 @@ import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { SafetyNumberDialog } from '../e2ee/safety-number-dialog.tsx';
 import { useTypingUsers } from '../e2ee/typing-store.ts';
+import { calendarCardSummary } from '../calendar/event-card.tsx';
+import { ScheduleDialog } from '../calendar/schedule-dialog.tsx';
 import { ConversationAvatar } from './avatar.tsx';
 import { Composer, type ComposerHandle, type ComposerMode } from './composer.tsx';
 import { FilesPanel, UploadList, fileErrorMessage, makeThumbnail, type Upload } from './files.tsx';
@@ -106,7 +109,7 @@ function ConversationHeader({
 }: {
   conversation: ConversationSummary;
   online: boolean;
-  onOpen: (dialog: 'members' | 'safety' | 'clear' | 'files') => void;
+  onOpen: (dialog: 'members' | 'safety' | 'clear' | 'files' | 'schedule') => void;
 }) {
   const { user } = useReadyE2ee();
   const other =
@@ -133,6 +136,13 @@ function ConversationHeader({
         </p>
       </div>
       <div className="conversation-header-actions">
+        <IconButton
+          label="Schedule in this conversation"
+          title="Schedule an event"
+          onClick={() => onOpen('schedule')}
+        >
+          <CalendarIcon />
+        </IconButton>
         <IconButton
           label="Files in this conversation"
           title="Files"
@@ -201,7 +211,9 @@ function ConversationScreen({
     setRequestedFocus(initialFocus);
     setFocusKey(initialFocus);
   }
-  const [dialog, setDialog] = useState<'members' | 'safety' | 'clear' | 'files' | null>(null);
+  const [dialog, setDialog] = useState<
+    'members' | 'safety' | 'clear' | 'files' | 'schedule' | null
+  >(null);
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const [announcement, setAnnouncement] = useState('');
@@ -273,9 +285,11 @@ function ConversationScreen({
         ) {
           setAnnouncement(
             `New message from ${event.message.sender.username}: ${
-              event.message.file
-                ? `file ${event.message.file.name}${event.message.text ? `, ${event.message.text}` : ''}`
-                : event.message.text
+              event.message.calendar
+                ? calendarCardSummary(event.message.calendar)
+                : event.message.file
+                  ? `file ${event.message.file.name}${event.message.text ? `, ${event.message.text}` : ''}`
+                  : event.message.text
             }`,
           );
         }
@@ -697,6 +711,16 @@ function ConversationScreen({
         messages={messages}
         open={dialog === 'files'}
         onClose={() => setDialog(null)}
+      />
+      <ScheduleDialog
+        conversation={conversation}
+        open={dialog === 'schedule'}
+        onClose={() => setDialog(null)}
+        onSaved={(message) => {
+          setAnnouncement(message);
+          setBottomSignal((n) => n + 1);
+          refresh();
+        }}
       />
       <ClearHistoryDialog
         conversation={conversation}

@@ -2,6 +2,7 @@ import { memo, useEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '@securechat/client';
 import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from '../../components/icons.tsx';
 import { formatAbsolute } from '../../lib/time.ts';
+import { EventCard } from '../calendar/event-card.tsx';
 import { FileAttachment } from './files.tsx';
 import { clockTime } from './timeline.ts';
 
@@ -115,6 +116,7 @@ export const MessageRow = memo(function MessageRow({
   const sent = message.seq !== null;
   const from = own ? 'you' : message.sender.username;
   const canAct = !message.deleted && sent;
+  const calendarCard = message.calendar ?? null;
   return (
     <div
       className={[
@@ -155,6 +157,8 @@ export const MessageRow = memo(function MessageRow({
           )}
           {message.deleted ? (
             <p className="message-text message-deleted">This message was deleted.</p>
+          ) : calendarCard ? (
+            <EventCard card={calendarCard} />
           ) : (
             <>
               {message.file && <FileAttachment message={message} />}
@@ -204,7 +208,7 @@ export const MessageRow = memo(function MessageRow({
             >
               <SmileIcon />
             </button>
-            {own && (
+            {own && !calendarCard && (
               <>
                 {!message.file && (
                   <button

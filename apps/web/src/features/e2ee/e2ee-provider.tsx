@@ -148,7 +148,12 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
         conversationTitle: conversation?.title ?? message.sender.username,
         sender: message.sender.username,
         text: prefs.notificationPreviews
-          ? message.text || (message.file ? `📎 ${message.file.name}` : '')
+          ? message.text ||
+            (message.calendar
+              ? `📅 ${message.calendar.title}`
+              : message.file
+                ? `📎 ${message.file.name}`
+                : '')
           : null,
         conversationId: message.conversationId,
         onClick: () => void navigateRef.current(`/c/${message.conversationId}`),

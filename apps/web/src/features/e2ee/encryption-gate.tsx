@@ -1,12 +1,13 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
-import { RecoveryKeyError } from '@securechat/client';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { PassphraseError, RecoveryKeyError } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
 import { FormField } from '../../components/form-field.tsx';
-import { AlertIcon, KeyIcon, LockIcon } from '../../components/icons.tsx';
+import { AlertIcon, ArrowLeftIcon, KeyIcon, LockIcon } from '../../components/icons.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 import { ErrorAlert, LoadingState } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { LinkThisDevice } from '../devices/link-this-device.tsx';
 import { useE2ee } from './e2ee-context.ts';
 import { RecoveryKeyCard } from './recovery-key-card.tsx';
 
@@ -117,8 +118,8 @@ function ResetIdentityDialog({ open, onClose }: { open: boolean; onClose: () => 
               already decrypted them. They cannot be recovered.
             </li>
             <li>
-              Your other browsers and devices are signed out of encryption and must be set up again
-              with the new recovery key.
+              Your other browsers and devices are signed out of encryption and must be linked again
+              from this one, or set up with the new recovery key.
             </li>
             <li>
               Everyone you talk to sees that your safety number changed; contacts who verified you
@@ -160,27 +161,30 @@ function ResetIdentityDialog({ open, onClose }: { open: boolean; onClose: () => 
   );
 }
 
-function RecoverCard({ revoked }: { revoked: boolean }) {
+type RecoverMode = 'key' | 'passphrase';
+
+function RecoverForm() {
   const { client, markReady } = useE2ee();
-  const [recoveryKey, setRecoveryKey] = useState('');
+  const [mode, setMode] = useState<RecoverMode>('key');
+  const [secret, setSecret] = useState('');
   const [pending, setPending] = useState(false);
   const [fieldError, setFieldError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [resetOpen, setResetOpen] = useState(false);
   const [joining, setJoining] = useState(false);
 
   async function recover(event: FormEvent) {
     event.preventDefault();
     if (!client || pending) return;
-    if (!recoveryKey.trim()) {
-      setFieldError('Enter your recovery key.');
+    if (!secret.trim()) {
+      setFieldError(mode === 'key' ? 'Enter your recovery key.' : 'Enter your backup passphrase.');
       return;
     }
     setPending(true);
     setFieldError(null);
     setError(null);
     try {
-      await client.devices.recover(recoveryKey);
+      if (mode === 'key') await client.devices.recover(secret);
+      else await client.devices.recoverWithPassphrase(secret);
       setJoining(true);
       // New keys for every conversation, so the others' next messages reach this browser too.
       // A failure here is not fatal: this browser is set up, and each conversation rotates with
@@ -188,61 +192,211 @@ function RecoverCard({ revoked }: { revoked: boolean }) {
       await client.conversations.rotateAll().catch(() => undefined);
       markReady();
     } catch (failure) {
-      if (failure instanceof RecoveryKeyError) setFieldError(sentence(failure.message));
-      else setError(errorMessage(failure));
+      if (failure instanceof RecoveryKeyError || failure instanceof PassphraseError) {
+        setFieldError(sentence(failure.message));
+      } else setError(errorMessage(failure));
     } finally {
       setPending(false);
+      setJoining(false);
     }
   }
 
   return (
-    <section className="card setup-card" aria-labelledby="recover-heading">
-      <div className="setup-icon">
-        <KeyIcon width={28} height={28} />
-      </div>
-      <PageHeading title="Unlock your messages on this browser" />
-      <p className="card-description">
-        {revoked
-          ? 'The encryption keys this browser held are no longer valid: your encryption identity was reset, or this browser was removed. Enter your current recovery key to set it up again.'
-          : 'Your account already uses end-to-end encryption. Enter the recovery key you saved when you set it up, and this browser joins your devices.'}
-      </p>
+    <>
+      <fieldset className="choice-group">
+        <legend className="field-label">How do you want to unlock?</legend>
+        <div className="choice-row">
+          {(
+            [
+              ['key', 'I have my recovery key'],
+              ['passphrase', 'I set a backup passphrase'],
+            ] as const
+          ).map(([value, label]) => (
+            <label key={value} className="choice">
+              <input
+                type="radio"
+                name="recover-mode"
+                value={value}
+                checked={mode === value}
+                onChange={() => {
+                  setMode(value);
+                  setSecret('');
+                  setFieldError(null);
+                  setError(null);
+                }}
+              />
+              {label}
+            </label>
+          ))}
+        </div>
+      </fieldset>
       {error && <ErrorAlert>{error}</ErrorAlert>}
       <form className="form" noValidate onSubmit={(event) => void recover(event)}>
-        <FormField
-          label="Recovery key"
-          name="recoveryKey"
-          autoComplete="off"
-          autoCapitalize="characters"
-          autoCorrect="off"
-          spellCheck={false}
-          className="field-monospace"
-          placeholder="XXXX XXXX XXXX …"
-          value={recoveryKey}
-          errors={fieldError ? [fieldError] : undefined}
-          hint={<p>56 letters and digits, in groups of four. Spaces and case do not matter.</p>}
-          onChange={(event) => {
-            setRecoveryKey(event.target.value);
-            setFieldError(null);
-          }}
-        />
+        {mode === 'key' ? (
+          <FormField
+            key="key"
+            label="Recovery key"
+            name="recoveryKey"
+            autoComplete="off"
+            autoCapitalize="characters"
+            autoCorrect="off"
+            spellCheck={false}
+            className="field-monospace"
+            placeholder="XXXX XXXX XXXX …"
+            value={secret}
+            errors={fieldError ? [fieldError] : undefined}
+            hint={<p>56 letters and digits, in groups of four. Spaces and case do not matter.</p>}
+            onChange={(event) => {
+              setSecret(event.target.value);
+              setFieldError(null);
+            }}
+          />
+        ) : (
+          <FormField
+            key="passphrase"
+            label="Backup passphrase"
+            name="passphrase"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={secret}
+            errors={fieldError ? [fieldError] : undefined}
+            hint={
+              <p>
+                The passphrase you chose in Settings → Encryption on another device. It is not your
+                sign-in password. Checking it takes a few seconds on purpose.
+              </p>
+            }
+            onChange={(event) => {
+              setSecret(event.target.value);
+              setFieldError(null);
+            }}
+          />
+        )}
         <SubmitButton
           pending={pending}
           pendingLabel={
-            joining ? 'Sharing new keys with your conversations…' : 'Checking the recovery key…'
+            joining
+              ? 'Sharing new keys with your conversations…'
+              : mode === 'key'
+                ? 'Checking the recovery key…'
+                : 'Checking the passphrase…'
           }
         >
           Unlock messages
         </SubmitButton>
-        {joining && (
-          <p className="setup-progress-text">Sharing new keys with your conversations…</p>
+        {pending && (
+          <p className="setup-progress-text" aria-hidden="true">
+            {joining
+              ? 'Sharing new keys with your conversations…'
+              : mode === 'key'
+                ? 'Checking the recovery key…'
+                : 'Checking the passphrase…'}
+          </p>
         )}
       </form>
-      <div className="setup-footer">
-        <h2 className="setup-footer-title">Lost your recovery key?</h2>
+    </>
+  );
+}
+
+type UnlockPath = 'choose' | 'link' | 'recover';
+
+function UnlockCard({ revoked }: { revoked: boolean }) {
+  const [path, setPath] = useState<UnlockPath>('choose');
+  const [resetOpen, setResetOpen] = useState(false);
+  // The button that was pressed is gone with the view it belonged to: the new view's heading
+  // takes focus, so keyboard and screen reader users start at its top.
+  const card = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    card.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [path]);
+
+  const back = (
+    <button type="button" className="link-button back-link" onClick={() => setPath('choose')}>
+      <ArrowLeftIcon width={16} height={16} />
+      Other ways to unlock
+    </button>
+  );
+
+  if (path === 'link') {
+    return (
+      <section ref={card} className="card setup-card">
+        <LinkThisDevice back={back} />
+      </section>
+    );
+  }
+  if (path === 'recover') {
+    return (
+      <section ref={card} className="card setup-card">
+        {back}
+        <div className="setup-icon">
+          <KeyIcon width={28} height={28} />
+        </div>
+        <PageHeading title="Use your recovery key or passphrase" />
         <p className="card-description">
-          This browser cannot join your devices without it (linking from another device is not
-          available yet). Browsers where you are already set up keep working. As a last resort you
-          can start over with a new encryption identity.
+          Your keys and the history in your key backup are restored from your encrypted backup on
+          the server, which only your recovery key (or the backup passphrase, if you set one) can
+          open.
+        </p>
+        <RecoverForm />
+      </section>
+    );
+  }
+
+  return (
+    <section ref={card} className="card setup-card">
+      <div className="setup-icon">
+        {revoked ? <AlertIcon width={28} height={28} /> : <KeyIcon width={28} height={28} />}
+      </div>
+      <PageHeading
+        title={
+          revoked
+            ? 'This browser’s encryption keys were revoked'
+            : 'Unlock your messages on this browser'
+        }
+      />
+      <p className="card-description">
+        {revoked
+          ? 'It was removed from your devices, or your encryption identity was reset on another device. It cannot decrypt anything sent from now on. To use it again, unlock it like a new browser.'
+          : 'Your account already uses end-to-end encryption, so this browser needs your keys before it can read or send messages. Choose how to bring them here.'}
+      </p>
+      <ul className="unlock-options">
+        <li>
+          <button
+            type="button"
+            className="unlock-option unlock-option-preferred"
+            onClick={() => setPath('link')}
+          >
+            <span className="unlock-option-title">
+              Link from another device
+              <span className="badge">Recommended</span>
+            </span>
+            <span className="unlock-option-text">
+              Show a code here and confirm it on a browser where you already use SecureChat. Your
+              keys and history come straight from it.
+            </span>
+          </button>
+        </li>
+        <li>
+          <button type="button" className="unlock-option" onClick={() => setPath('recover')}>
+            <span className="unlock-option-title">Use recovery key or passphrase</span>
+            <span className="unlock-option-text">
+              The recovery key you saved when you set up encryption, or your backup passphrase if
+              you set one. Your backed-up history is restored.
+            </span>
+          </button>
+        </li>
+      </ul>
+      <div className="setup-footer">
+        <h2 className="setup-footer-title">No other device, no recovery key?</h2>
+        <p className="card-description">
+          As a last resort you can start over with a new encryption identity: your earlier messages
+          become unreadable, and your contacts are told your identity changed.
         </p>
         <button type="button" className="btn btn-danger" onClick={() => setResetOpen(true)}>
           Reset encryption identity…
@@ -306,7 +460,7 @@ export function EncryptionGate({ children }: { children: ReactNode }) {
   } else if (status === 'needs-setup') {
     content = <SetupCard />;
   } else if (status === 'needs-recovery' || status === 'revoked') {
-    content = <RecoverCard revoked={status === 'revoked'} />;
+    content = <UnlockCard revoked={status === 'revoked'} />;
   } else {
     content = <LoadingState label="Loading your encryption keys" />;
   }

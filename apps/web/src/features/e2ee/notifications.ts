@@ -42,3 +42,44 @@ export function showMessageNotification(input: {
     // Some browsers allow notifications only from a service worker; nothing to show then.
   }
 }
+
+/**
+ * A desktop notification for a calendar reminder. The server sends reminders without content;
+ * the title was decrypted on this device (null when it could not be).
+ */
+export function showReminderNotification(input: {
+  title: string | null;
+  start: string;
+  allDay: boolean;
+  minutesBefore: number;
+  eventId: string;
+  onClick: () => void;
+}): void {
+  if (notificationPermission() !== 'granted') return;
+  // An all-day start is a date: read at local noon so no zone moves it to another day.
+  const day = new Date(`${input.start.slice(0, 10)}T12:00:00`);
+  const today = new Date();
+  const when = input.allDay
+    ? `${
+        day.toDateString() === today.toDateString()
+          ? 'Today'
+          : day.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' })
+      }, all day`
+    : input.minutesBefore === 0
+      ? 'Starting now'
+      : `Starts at ${new Date(input.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  try {
+    const notification = new Notification(input.title ?? 'Calendar event', {
+      body: when,
+      tag: `calendar-${input.eventId}-${input.start}`,
+      icon: '/favicon.svg',
+    });
+    notification.onclick = () => {
+      window.focus();
+      input.onClick();
+      notification.close();
+    };
+  } catch {
+    // Some browsers allow notifications only from a service worker; nothing to show then.
+  }
+}

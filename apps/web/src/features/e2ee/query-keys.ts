@@ -12,4 +12,6 @@ export const e2eeKeys = {
   presence: (userId: string) => ['e2ee', userId, 'presence'] as const,
   contact: (userId: string, contactId: string) => ['e2ee', userId, 'contact', contactId] as const,
   search: (userId: string, query: string) => ['e2ee', userId, 'search', query] as const,
+  devices: (userId: string) => ['e2ee', userId, 'devices'] as const,
+  backup: (userId: string) => ['e2ee', userId, 'backup'] as const,
 };

@@ -57,10 +57,11 @@ export function RecoveryKeyCard({
         </div>
         <PageHeading title="Save your recovery key" />
         <p className="card-description">
-          Encryption is set up on this browser. You need this recovery key to set it up on another
-          browser or device (or on this one again, should its data be cleared). It is shown{' '}
-          <strong>only this once</strong>: SecureChat’s server never sees it and cannot recover it
-          for you. Without it, a new browser can only start over with a new encryption identity.
+          Encryption is set up on this browser. A new browser or device is easiest linked from this
+          one; you need this recovery key when no signed-in device is at hand (or on this one again,
+          should its data be cleared). It is shown <strong>only this once</strong>: SecureChat’s
+          server never sees it and cannot recover it for you. Without it or another device, a new
+          browser can only start over with a new encryption identity.
         </p>
         <div className="recovery-key-box">
           <p id={keyId} className="recovery-key-label">

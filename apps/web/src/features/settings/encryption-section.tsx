@@ -10,6 +10,7 @@ import { useConversations } from '../chats/use-conversations.ts';
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { SafetyNumberDialog } from '../e2ee/safety-number-dialog.tsx';
+import { KeyBackupCard } from '../devices/key-backup-card.tsx';
 
 function ContactRow({
   contact,
@@ -195,7 +196,10 @@ function LocalHistoryCard() {
   );
 }
 
-/** End-to-end encryption on this browser: safety numbers, and the history kept here. */
+/**
+ * End-to-end encryption on this browser: safety numbers, key backup (and its passphrase), and the
+ * history kept here.
+ */
 export function EncryptionSections() {
   const { status, client } = useE2ee();
   if (status !== 'ready' || !client) {
@@ -207,7 +211,7 @@ export function EncryptionSections() {
           </h2>
           <p className="card-description">
             Not set up on this browser yet. Go to <Link to="/">Chats</Link> to set it up; safety
-            numbers and local history appear here afterwards.
+            numbers, key backup and local history appear here afterwards.
           </p>
         </div>
       </section>
@@ -216,6 +220,7 @@ export function EncryptionSections() {
   return (
     <>
       <SafetyNumbersCard />
+      <KeyBackupCard />
       <LocalHistoryCard />
     </>
   );

@@ -4,6 +4,7 @@ import { ErrorAlert } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { useSession } from '../auth/use-session.ts';
 import { useSignOut } from '../auth/use-sign-out.ts';
+import { DevicesSection } from '../devices/devices-section.tsx';
 import { ChangePasswordSection } from './change-password-section.tsx';
 import { EncryptionSections } from './encryption-section.tsx';
 import { NotificationsSection } from './notifications-section.tsx';
@@ -11,8 +12,9 @@ import { PrivacySection } from './privacy-section.tsx';
 import { SessionsSection } from './sessions-section.tsx';
 
 /**
- * Settings: privacy (server-side, for the account), notifications (this browser), safety numbers
- * and local history (end-to-end encryption on this browser), sessions, password, and signing out.
+ * Settings: privacy (server-side, for the account), notifications (this browser), safety numbers,
+ * key backup and local history (end-to-end encryption on this browser), devices, sessions,
+ * password, and signing out.
  */
 export function SettingsPage() {
   const { user } = useSession();
@@ -30,6 +32,7 @@ export function SettingsPage() {
       <PrivacySection />
       <NotificationsSection />
       <EncryptionSections />
+      <DevicesSection />
       <SessionsSection />
       <ChangePasswordSection username={user?.username ?? ''} />
       <section className="card" aria-labelledby="sign-out-heading">

@@ -1,0 +1,770 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  apiErrorCode,
+  CalendarForbiddenError,
+  CalendarVerificationError,
+  createClient,
+  fieldErrors,
+  type ClientEvent,
+  type SecureChatClient,
+} from '@securechat/client';
+import { createDb } from '@securechat/db';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, startTestServer, uniqueName, waitFor, type TestServer } from './harness.ts';
+
+interface Person {
+  client: SecureChatClient;
+  id: string;
+  username: string;
+}
+
+async function person(url: string, prefix: string): Promise<Person> {
+  const client = createClient({
+    url,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  const username = uniqueName(prefix);
+  const user = await client.auth.register(username, PASSWORD);
+  await client.devices.setup();
+  return { client, id: user.id, username };
+}
+
+function collect(client: SecureChatClient) {
+  const events: ClientEvent[] = [];
+  const stream = client.events();
+  const done = (async () => {
+    for await (const event of stream) events.push(event);
+  })().catch(() => {});
+  return {
+    events,
+    async stop() {
+      await stream.return?.(undefined);
+      await done;
+    },
+  };
+}
+
+async function code(promise: Promise<unknown>): Promise<string | null> {
+  try {
+    await promise;
+    return null;
+  } catch (error) {
+    return apiErrorCode(error);
+  }
+}
+
+/** The wall-clock time of an instant in a zone, as HH:mm. */
+function localTime(instant: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(instant));
+}
+
+const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('calendar: time', () => {
+  it('keeps a weekly 09:00 Europe/Berlin event at 09:00 local across the March and October changes', async () => {
+    const alice = await person(server.url, 'berlin');
+    const { event } = await alice.client.calendar.create({
+      title: 'Weekly planning',
+      allDay: false,
+      start: '2026-03-02T08:00:00Z', // Monday 09:00 CET
+      end: '2026-03-02T09:00:00Z',
+      timeZone: 'Europe/Berlin',
+      rrule: 'FREQ=WEEKLY',
+    });
+    expect(event).toMatchObject({ title: 'Weekly planning', rrule: 'FREQ=WEEKLY', revision: 1 });
+
+    const { occurrences, rejected } = await alice.client.calendar.list({
+      from: day('2026-03-01'),
+      to: day('2026-11-15'),
+    });
+    expect(rejected).toEqual([]);
+    const mine = occurrences.filter((o) => o.eventId === event.id);
+    // 2 March to 9 November: 37 Mondays.
+    expect(mine).toHaveLength(37);
+    for (const o of mine) {
+      expect(localTime(o.start, 'Europe/Berlin'), o.start).toBe('09:00');
+      expect(localTime(o.end, 'Europe/Berlin'), o.end).toBe('10:00');
+      expect(new Date(o.start).getUTCDay()).toBe(1);
+      expect(o.title).toBe('Weekly planning');
+    }
+    const starts = mine.map((o) => o.start);
+    // Around the change to summer time (29 March) and back (25 October): the UTC time moves.
+    expect(starts).toContain('2026-03-23T08:00:00Z');
+    expect(starts).toContain('2026-03-30T07:00:00Z');
+    expect(starts).toContain('2026-10-19T07:00:00Z');
+    expect(starts).toContain('2026-10-26T08:00:00Z');
+    expect(mine[0]!.recurrenceId).toBe('2026-03-02T08:00:00Z');
+  });
+
+  it('stores an all-day event as dates and returns it on that date for viewers at UTC−10 and UTC+14', async () => {
+    const alice = await person(server.url, 'allday');
+    const { event } = await alice.client.calendar.create({
+      title: 'Team offsite',
+      allDay: true,
+      start: '2026-05-05',
+      end: '2026-05-06',
+      timeZone: 'Pacific/Kiritimati',
+    });
+    expect(event).toMatchObject({ allDay: true, start: '2026-05-05', end: '2026-05-06' });
+    // 5 May as a day in Honolulu (UTC−10) and on Kiritimati (UTC+14).
+    const honolulu = {
+      from: new Date('2026-05-05T10:00:00Z'),
+      to: new Date('2026-05-06T10:00:00Z'),
+    };
+    const kiritimati = {
+      from: new Date('2026-05-04T10:00:00Z'),
+      to: new Date('2026-05-05T10:00:00Z'),
+    };
+    for (const range of [honolulu, kiritimati]) {
+      const { occurrences } = await alice.client.calendar.list(range);
+      expect(occurrences.filter((o) => o.eventId === event.id)).toEqual([
+        expect.objectContaining({ allDay: true, start: '2026-05-05', end: '2026-05-06' }),
+      ]);
+    }
+    // Not on the days before and after anywhere.
+    const { occurrences: later } = await alice.client.calendar.list({
+      from: new Date('2026-05-06T14:00:00Z'),
+      to: new Date('2026-05-07T14:00:00Z'),
+    });
+    expect(later.filter((o) => o.eventId === event.id)).toEqual([]);
+    const handle = createDb(server.app.databasePath);
+    try {
+      const row = handle.sqlite
+        .prepare('select all_day, start, end from calendar_events where id = ?')
+        .get(event.id);
+      expect(row).toEqual({ all_day: 1, start: '2026-05-05', end: '2026-05-06' });
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('leaves out an EXDATE and moves one occurrence (RECURRENCE-ID), for the attendee too', async () => {
+    const alice = await person(server.url, 'exa');
+    const bob = await person(server.url, 'exb');
+    const { id: conversationId } = await alice.client.conversations.openDirect(bob.username);
+    const { event } = await alice.client.calendar.create({
+      conversationId,
+      title: 'Review',
+      allDay: false,
+      start: '2027-02-01T10:00:00Z',
+      end: '2027-02-01T11:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=5',
+      attendees: [bob.id],
+    });
+    await alice.client.calendar.delete(event.id, {
+      scope: 'this',
+      recurrenceId: '2027-02-08T10:00:00Z',
+    });
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'Review (moved)', start: '2027-02-16T14:00:00Z', end: '2027-02-16T15:30:00Z' },
+      { scope: 'this', recurrenceId: '2027-02-15T10:00:00Z' },
+    );
+    const range = { from: day('2027-01-25'), to: day('2027-03-15') };
+    for (const viewer of [alice, bob]) {
+      const { occurrences, rejected } = await viewer.client.calendar.list(range);
+      expect(rejected).toEqual([]);
+      expect(
+        occurrences
+          .filter((o) => o.eventId === event.id)
+          .map((o) => [o.recurrenceId, o.start, o.end, o.title, o.overridden]),
+      ).toEqual([
+        ['2027-02-01T10:00:00Z', '2027-02-01T10:00:00Z', '2027-02-01T11:00:00Z', 'Review', false],
+        [
+          '2027-02-15T10:00:00Z',
+          '2027-02-16T14:00:00Z',
+          '2027-02-16T15:30:00Z',
+          'Review (moved)',
+          true,
+        ],
+        ['2027-02-22T10:00:00Z', '2027-02-22T10:00:00Z', '2027-02-22T11:00:00Z', 'Review', false],
+        ['2027-03-01T10:00:00Z', '2027-03-01T10:00:00Z', '2027-03-01T11:00:00Z', 'Review', false],
+      ]);
+    }
+    const stored = await bob.client.calendar.get(event.id);
+    expect(stored.exdates).toEqual(['2027-02-08T10:00:00Z']);
+    expect(stored.overrides).toEqual([
+      expect.objectContaining({ recurrenceId: '2027-02-15T10:00:00Z', title: 'Review (moved)' }),
+    ]);
+  });
+
+  it('splits a series at "this and following"', async () => {
+    const alice = await person(server.url, 'split');
+    const { event } = await alice.client.calendar.create({
+      title: 'Daily sync',
+      allDay: false,
+      start: '2027-04-05T09:00:00Z',
+      end: '2027-04-05T09:15:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=DAILY',
+    });
+    const { eventId: next } = await alice.client.calendar.update(
+      event.id,
+      { title: 'Daily sync (later)', start: '2027-04-07T11:00:00Z', end: '2027-04-07T11:30:00Z' },
+      { scope: 'following', recurrenceId: '2027-04-07T09:00:00Z' },
+    );
+    expect(next).not.toBe(event.id);
+    const { occurrences } = await alice.client.calendar.list({
+      from: day('2027-04-05'),
+      to: day('2027-04-10'),
+    });
+    expect(occurrences.map((o) => [o.start, o.title])).toEqual([
+      ['2027-04-05T09:00:00Z', 'Daily sync'],
+      ['2027-04-06T09:00:00Z', 'Daily sync'],
+      ['2027-04-07T11:00:00Z', 'Daily sync (later)'],
+      ['2027-04-08T11:00:00Z', 'Daily sync (later)'],
+      ['2027-04-09T11:00:00Z', 'Daily sync (later)'],
+    ]);
+    expect((await alice.client.calendar.get(event.id)).rrule).toBe(
+      'FREQ=DAILY;UNTIL=20270407T085959Z',
+    );
+
+    // A counted series keeps its count across the split: 5 occurrences before, 5 after.
+    const { event: counted } = await alice.client.calendar.create({
+      title: 'Course',
+      allDay: true,
+      start: '2027-05-03',
+      end: '2027-05-04',
+      timeZone: 'Europe/Berlin',
+      rrule: 'FREQ=DAILY;COUNT=5',
+      exdates: ['2027-05-04'],
+    });
+    const { eventId: rest } = await alice.client.calendar.update(
+      counted.id,
+      { title: 'Course (room B)' },
+      { scope: 'following', recurrenceId: '2027-05-06' },
+    );
+    expect((await alice.client.calendar.get(rest)).rrule).toBe('FREQ=DAILY;COUNT=2');
+    const { occurrences: course } = await alice.client.calendar.list({
+      from: day('2027-05-01'),
+      to: day('2027-05-15'),
+    });
+    expect(
+      course.filter((o) => [counted.id, rest].includes(o.eventId)).map((o) => [o.start, o.title]),
+    ).toEqual([
+      ['2027-05-03', 'Course'],
+      ['2027-05-05', 'Course'],
+      ['2027-05-06', 'Course (room B)'],
+      ['2027-05-07', 'Course (room B)'],
+    ]);
+  });
+
+  it('answers malformed input with BAD_REQUEST and the field, never a server error', async () => {
+    const alice = await person(server.url, 'raw');
+    const { id: notes } = await alice.client.conversations.openNotes();
+    const { id: contentRef } = await alice.client.messages.send(notes, { text: 'placeholder' });
+    const series = {
+      allDay: false,
+      start: '2027-01-01T10:00:00Z',
+      end: '2027-01-01T11:00:00Z',
+      timeZone: 'UTC',
+      rrule: null as string | null,
+      revision: 1,
+      contentRef,
+    };
+    const attempt = async (patch: Partial<typeof series>, field: string) => {
+      let failure: unknown = null;
+      try {
+        await alice.client.api.calendar.create.mutate({
+          eventId: randomBytes(16).toString('hex'),
+          conversationId: notes,
+          series: { ...series, ...patch },
+        });
+      } catch (error) {
+        failure = error;
+      }
+      expect(apiErrorCode(failure), JSON.stringify(patch)).toBe('BAD_REQUEST');
+      expect(Object.keys(fieldErrors(failure)), JSON.stringify(patch)).toContain(field);
+    };
+    await attempt({ start: '2027-02-29T10:00:00Z', end: '2027-03-01T10:00:00Z' }, 'start');
+    await attempt({ start: '2027-01-01T10:00:00.000Z' }, 'start');
+    await attempt({ allDay: true }, 'start');
+    await attempt({ end: '2027-01-01T09:00:00Z' }, 'end');
+    await attempt({ end: '2029-01-01T09:00:00Z' }, 'end');
+    await attempt({ timeZone: 'Europe/Atlantis' }, 'timeZone');
+    await attempt({ rrule: 'FREQ=DAILY;COUNT=2;UNTIL=20270105T000000Z' }, 'rrule');
+    await attempt({ rrule: 'FREQ=DAILY\nDTSTART:20270101' }, 'rrule');
+    await attempt({ rrule: 'FREQ=WEEKLY;BYDAY=XX' }, 'rrule');
+    await attempt({ rrule: 'FREQ=MINUTELY' }, 'rrule');
+    await attempt({ revision: 2 }, 'revision');
+    await attempt({ contentRef: randomBytes(16).toString('hex') }, 'contentRef');
+    const { event } = await alice.client.calendar.create({
+      title: 'Weekly',
+      allDay: false,
+      start: '2027-01-04T10:00:00Z',
+      end: '2027-01-04T11:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY',
+    });
+    // An occurrence the series does not have.
+    let failure: unknown = null;
+    await alice.client.calendar
+      .update(event.id, { title: 'x' }, { scope: 'this', recurrenceId: '2027-01-05T10:00:00Z' })
+      .catch((error: unknown) => (failure = error));
+    expect(apiErrorCode(failure)).toBe('BAD_REQUEST');
+    expect(fieldErrors(failure)).toHaveProperty('recurrenceId');
+    // A stale revision is a precondition failure.
+    await alice.client.calendar.update(event.id, { title: 'Weekly 2' });
+    const stale = await code(
+      alice.client.api.calendar.delete.mutate({
+        eventId: event.id,
+        expectedRevision: 1,
+        scope: 'all',
+      }),
+    );
+    expect(stale).toBe('PRECONDITION_FAILED');
+    expect(server.logs.join('\n')).not.toContain('unexpected error');
+  });
+
+  it('refuses bad times with field errors, before anything is sent', async () => {
+    const alice = await person(server.url, 'bad');
+    const base = {
+      title: 'x',
+      allDay: false,
+      start: '2027-01-01T10:00:00Z',
+      end: '2027-01-01T11:00:00Z',
+      timeZone: 'UTC',
+    };
+    const error = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(
+      fieldErrors(await error(alice.client.calendar.create({ ...base, end: base.start }))),
+    ).toHaveProperty('end');
+    expect(
+      fieldErrors(await error(alice.client.calendar.create({ ...base, timeZone: 'Mars/Olympus' }))),
+    ).toHaveProperty('timeZone');
+    expect(
+      fieldErrors(await error(alice.client.calendar.create({ ...base, allDay: true }))),
+    ).toHaveProperty('start');
+    // The server checks too (and the rule, which only it expands).
+    const ruled = await error(alice.client.calendar.create({ ...base, rrule: 'FREQ=SECONDLY' }));
+    expect(apiErrorCode(ruled)).toBe('BAD_REQUEST');
+    expect(fieldErrors(ruled)).toHaveProperty('rrule');
+    const { id: notes } = await alice.client.conversations.openNotes();
+    // A refused event's card was taken back: the notes hold no readable calendar card.
+    const cards = (await alice.client.messages.list(notes)).filter((m) => m.calendar && !m.deleted);
+    expect(cards).toEqual([]);
+    const range = await error(
+      alice.client.calendar.list({ from: day('2027-01-01'), to: day('2028-06-01') }),
+    );
+    expect(apiErrorCode(range)).toBe('BAD_REQUEST');
+  });
+});
+
+describe('calendar: people', () => {
+  it('RSVP and free/busy across three users, with conflicts and no content', async () => {
+    const alice = await person(server.url, 'rsa');
+    const bob = await person(server.url, 'rsb');
+    const carol = await person(server.url, 'rsc');
+    const dave = await person(server.url, 'rsd');
+    const { id: group } = await alice.client.conversations.createGroup({
+      title: 'Planning',
+      members: [bob.username, carol.username],
+    });
+    const title1 = `Kickoff ${randomBytes(4).toString('hex')}`;
+    const { event: kickoff } = await alice.client.calendar.create({
+      conversationId: group,
+      title: title1,
+      location: 'Room 1',
+      allDay: false,
+      start: '2027-06-10T10:00:00Z',
+      end: '2027-06-10T11:00:00Z',
+      timeZone: 'Europe/Berlin',
+      attendees: [bob.id, carol.id],
+    });
+    const { event: lunch } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Lunch',
+      allDay: false,
+      start: '2027-06-10T12:00:00Z',
+      end: '2027-06-10T13:00:00Z',
+      timeZone: 'Europe/Berlin',
+      attendees: [carol.id],
+    });
+    // Bob has his own event that the kickoff overlaps.
+    await bob.client.calendar.create({
+      title: 'Dentist',
+      allDay: false,
+      start: '2027-06-10T10:30:00Z',
+      end: '2027-06-10T11:30:00Z',
+      timeZone: 'Europe/Berlin',
+    });
+    const accepted = await bob.client.calendar.rsvp(kickoff.id, 'accepted', {
+      comment: 'see you there',
+    });
+    expect(accepted.conflicts).toEqual([
+      expect.objectContaining({ start: '2027-06-10T10:30:00Z', title: 'Dentist' }),
+    ]);
+    expect((await carol.client.calendar.rsvp(kickoff.id, 'declined')).conflicts).toEqual([]);
+    await carol.client.calendar.rsvp(lunch.id, 'tentative');
+
+    const seen = await alice.client.calendar.get(kickoff.id);
+    expect(seen.attendees.map((a) => [a.username, a.status, a.comment]).sort()).toEqual(
+      [
+        [bob.username, 'accepted', 'see you there'],
+        [carol.username, 'declined', null],
+      ].sort(),
+    );
+    const { occurrences } = await carol.client.calendar.list({
+      from: day('2027-06-10'),
+      to: day('2027-06-11'),
+    });
+    expect(occurrences.map((o) => [o.title, o.myStatus])).toEqual([
+      [title1, 'declined'],
+      ['Lunch', 'tentative'],
+    ]);
+
+    const range = { from: day('2027-06-10'), to: day('2027-06-11') };
+    const busy = await alice.client.calendar.freeBusy([alice.id, bob.id, carol.id], range);
+    const iso = (list: { start: Date; end: Date }[]) =>
+      list.map((b) => [b.start.toISOString(), b.end.toISOString()]);
+    expect(busy.map((b) => [b.userId, iso(b.busy)])).toEqual([
+      [
+        alice.id,
+        [
+          ['2027-06-10T10:00:00.000Z', '2027-06-10T11:00:00.000Z'],
+          ['2027-06-10T12:00:00.000Z', '2027-06-10T13:00:00.000Z'],
+        ],
+      ],
+      // Bob's own event and the accepted kickoff, merged.
+      [bob.id, [['2027-06-10T10:00:00.000Z', '2027-06-10T11:30:00.000Z']]],
+      // Declined and tentative are not busy.
+      [carol.id, []],
+    ]);
+    const raw = JSON.stringify(
+      await alice.client.api.calendar.freeBusy.query({ userIds: [bob.id], ...range }),
+    );
+    expect(raw).not.toContain(kickoff.id);
+    expect(raw).not.toContain('Dentist');
+    // Someone who shares no conversation with alice cannot see her time.
+    expect(await code(dave.client.calendar.freeBusy([alice.id], range))).toBe('FORBIDDEN');
+
+    // Creating an overlapping event warns about it, with the title this device can read.
+    const { conflicts } = await alice.client.calendar.create({
+      title: 'Overlap',
+      allDay: false,
+      start: '2027-06-10T10:45:00Z',
+      end: '2027-06-10T12:15:00Z',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(conflicts.map((c) => c.title).sort()).toEqual(['Lunch', title1].sort());
+  });
+
+  it('lets no outsider read or change an event, and no attendee change it', async () => {
+    const alice = await person(server.url, 'aca');
+    const bob = await person(server.url, 'acb');
+    const carol = await person(server.url, 'acc');
+    const mallory = await person(server.url, 'acm');
+    const { id: group } = await alice.client.conversations.createGroup({
+      title: 'Private',
+      members: [bob.username, carol.username],
+    });
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Board meeting',
+      allDay: false,
+      start: '2027-07-01T10:00:00Z',
+      end: '2027-07-01T11:00:00Z',
+      timeZone: 'UTC',
+      attendees: [bob.id],
+    });
+    const range = { from: day('2027-07-01'), to: day('2027-07-02') };
+    const api = mallory.client.api.calendar;
+    expect(await code(api.byId.query({ eventId: event.id }))).toBe('NOT_FOUND');
+    expect(await code(api.listOccurrences.query({ ...range, conversationId: group }))).toBe(
+      'NOT_FOUND',
+    );
+    expect((await mallory.client.calendar.list(range)).occurrences).toEqual([]);
+    const stolen = {
+      ...event,
+      revision: 2,
+      exdates: [],
+      attendees: [],
+      reminders: [],
+      contentRef: randomBytes(16).toString('hex'),
+    };
+    expect(
+      await code(
+        api.update.mutate({
+          eventId: event.id,
+          expectedRevision: 1,
+          scope: 'all',
+          series: {
+            allDay: false,
+            start: stolen.start,
+            end: stolen.end,
+            timeZone: 'UTC',
+            rrule: null,
+            revision: 2,
+            contentRef: stolen.contentRef,
+          },
+        }),
+      ),
+    ).toBe('NOT_FOUND');
+    expect(
+      await code(api.delete.mutate({ eventId: event.id, expectedRevision: 1, scope: 'all' })),
+    ).toBe('NOT_FOUND');
+    expect(
+      await code(
+        api.rsvp.mutate({ eventId: event.id, status: 'accepted', rsvpRef: stolen.contentRef }),
+      ),
+    ).toBe('NOT_FOUND');
+    // The attendee may answer but not change or delete it; a member who is not invited cannot answer.
+    await expect(
+      bob.client.calendar.update(event.id, { title: 'Mine now' }),
+    ).rejects.toBeInstanceOf(CalendarForbiddenError);
+    await expect(bob.client.calendar.delete(event.id)).rejects.toBeInstanceOf(
+      CalendarForbiddenError,
+    );
+    // The server refuses it too, even with content of bob's in the conversation.
+    const { id: bobsMessage } = await bob.client.messages.send(group, { text: 'mine' });
+    expect(
+      await code(
+        bob.client.api.calendar.update.mutate({
+          eventId: event.id,
+          expectedRevision: 1,
+          scope: 'all',
+          series: {
+            allDay: false,
+            start: event.start,
+            end: event.end,
+            timeZone: 'UTC',
+            rrule: null,
+            revision: 2,
+            contentRef: bobsMessage,
+          },
+        }),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      await code(
+        bob.client.api.calendar.delete.mutate({
+          eventId: event.id,
+          expectedRevision: 1,
+          scope: 'all',
+        }),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(await code(carol.client.calendar.rsvp(event.id, 'accepted'))).toBe('FORBIDDEN');
+    // Carol is a member: the event is in the conversation's calendar, but not in her own.
+    expect((await carol.client.calendar.list(range)).occurrences).toEqual([]);
+    expect(
+      (await carol.client.calendar.list({ ...range, conversationId: group })).occurrences.map(
+        (o) => o.title,
+      ),
+    ).toEqual(['Board meeting']);
+    expect((await alice.client.calendar.get(event.id)).title).toBe('Board meeting');
+  });
+
+  it('detects server-side tampering with the metadata or an answer', async () => {
+    const alice = await person(server.url, 'tma');
+    const bob = await person(server.url, 'tmb');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    const { event } = await alice.client.calendar.create({
+      conversationId: id,
+      title: 'Budget',
+      allDay: false,
+      start: '2027-08-02T09:00:00Z',
+      end: '2027-08-02T10:00:00Z',
+      timeZone: 'UTC',
+      attendees: [bob.id],
+    });
+    const range = { from: day('2027-08-01'), to: day('2027-08-05') };
+    expect((await bob.client.calendar.list(range)).occurrences).toHaveLength(1);
+
+    const handle = createDb(server.app.databasePath);
+    try {
+      // The server serves an older, correctly signed revision after bob saw a newer one.
+      const columns = 'revision, start, "end", content_ref, signed_by_device';
+      const first = handle.sqlite
+        .prepare(`select ${columns} from calendar_events where id = ?`)
+        .get(event.id) as Record<string, unknown>;
+      await alice.client.calendar.update(event.id, { title: 'Budget (final)' });
+      expect((await bob.client.calendar.get(event.id)).title).toBe('Budget (final)');
+      const second = handle.sqlite
+        .prepare(`select ${columns} from calendar_events where id = ?`)
+        .get(event.id) as Record<string, unknown>;
+      const restore = (row: Record<string, unknown>) =>
+        handle.sqlite
+          .prepare(
+            'update calendar_events set revision = ?, start = ?, "end" = ?, content_ref = ?, signed_by_device = ? where id = ?',
+          )
+          .run(row.revision, row.start, row.end, row.content_ref, row.signed_by_device, event.id);
+      restore(first);
+      expect((await bob.client.calendar.list(range)).rejected).toEqual([
+        expect.objectContaining({ eventId: event.id, reason: expect.stringContaining('older') }),
+      ]);
+      restore(second);
+
+      // The server says bob accepted, without an answer of his: shown as not answered.
+      handle.sqlite
+        .prepare("update calendar_attendees set status = 'accepted' where event_id = ?")
+        .run(event.id);
+      expect((await alice.client.calendar.get(event.id)).attendees[0]?.status).toBe('needs-action');
+      // The server moves the event by an hour: clients refuse to show it.
+      handle.sqlite
+        .prepare('update calendar_events set start = ?, end = ? where id = ?')
+        .run('2027-08-02T10:00:00Z', '2027-08-02T11:00:00Z', event.id);
+    } finally {
+      handle.close();
+    }
+    for (const viewer of [alice, bob]) {
+      const { occurrences, rejected } = await viewer.client.calendar.list(range);
+      expect(occurrences).toEqual([]);
+      expect(rejected).toEqual([
+        expect.objectContaining({ eventId: event.id, reason: expect.stringContaining('signed') }),
+      ]);
+      await expect(viewer.client.calendar.get(event.id)).rejects.toBeInstanceOf(
+        CalendarVerificationError,
+      );
+    }
+  });
+});
+
+describe('calendar: live and private', () => {
+  it('delivers changes live, shows the event card in the chat, and folds answers away', async () => {
+    const alice = await person(server.url, 'lva');
+    const bob = await person(server.url, 'lvb');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    await alice.client.messages.send(id, { text: 'shall we meet?' });
+    const bobs = collect(bob.client);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { event } = await alice.client.calendar.create({
+      conversationId: id,
+      title: 'Coffee',
+      location: 'Corner café',
+      allDay: false,
+      start: '2027-09-01T08:00:00Z',
+      end: '2027-09-01T08:30:00Z',
+      timeZone: 'Europe/Berlin',
+      attendees: [bob.id],
+    });
+    await waitFor(
+      () =>
+        bobs.events.some(
+          (e) => e.type === 'calendar.changed' && e.eventId === event.id && e.change === 'created',
+        ),
+      5000,
+      'the change to reach bob',
+    );
+    await waitFor(
+      () => bobs.events.some((e) => e.type === 'message' && e.message.calendar !== undefined),
+      5000,
+      'the card to reach bob',
+    );
+    const card = bobs.events.flatMap((e) =>
+      e.type === 'message' && e.message.calendar ? [e.message.calendar] : [],
+    )[0];
+    expect(card).toMatchObject({
+      eventId: event.id,
+      title: 'Coffee',
+      location: 'Corner café',
+      start: '2027-09-01T08:00:00Z',
+      deleted: false,
+    });
+    await bob.client.calendar.rsvp(event.id, 'accepted');
+    await alice.client.calendar.delete(event.id);
+    await waitFor(
+      () =>
+        bobs.events.some(
+          (e) => e.type === 'calendar.changed' && e.eventId === event.id && e.change === 'deleted',
+        ),
+      5000,
+      'the deletion to reach bob',
+    );
+    await bobs.stop();
+    const chat = await alice.client.messages.list(id);
+    // The card, then the cancellation card; the answer is not a chat message.
+    expect(chat.filter((m) => m.calendar).map((m) => m.calendar!.deleted)).toEqual([true, false]);
+    expect(chat).toHaveLength(3);
+    expect(await code(bob.client.calendar.get(event.id))).toBe('NOT_FOUND');
+  });
+
+  it('keeps private events in the notes conversation, visible to no one else', async () => {
+    const alice = await person(server.url, 'pva');
+    const bob = await person(server.url, 'pvb');
+    await alice.client.conversations.openDirect(bob.username);
+    const { event } = await alice.client.calendar.create({
+      title: 'Doctor',
+      allDay: false,
+      start: '2027-10-01T08:00:00Z',
+      end: '2027-10-01T09:00:00Z',
+      timeZone: 'UTC',
+    });
+    const { id: notes } = await alice.client.conversations.openNotes();
+    expect(event.conversationId).toBe(notes);
+    expect(await code(bob.client.calendar.get(event.id))).toBe('NOT_FOUND');
+    // Free/busy shows bob the time, never the event.
+    const [busy] = await bob.client.calendar.freeBusy([alice.id], {
+      from: day('2027-10-01'),
+      to: day('2027-10-02'),
+    });
+    expect(busy!.busy).toEqual([
+      { start: new Date('2027-10-01T08:00:00Z'), end: new Date('2027-10-01T09:00:00Z') },
+    ]);
+  });
+
+  it('keeps event titles out of the database file, its WAL and the server log', async () => {
+    const alice = await person(server.url, 'cna');
+    const bob = await person(server.url, 'cnb');
+    const canary = `calendar-canary-${randomBytes(12).toString('hex')}`;
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    const { event } = await alice.client.calendar.create({
+      conversationId: id,
+      title: `title ${canary}`,
+      description: `description ${canary}`,
+      location: `location ${canary}`,
+      notes: `notes ${canary}`,
+      allDay: false,
+      start: '2027-11-01T08:00:00Z',
+      end: '2027-11-01T09:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=3',
+      attendees: [bob.id],
+    });
+    await alice.client.calendar.update(
+      event.id,
+      { title: `moved ${canary}` },
+      { scope: 'this', recurrenceId: '2027-11-08T08:00:00Z' },
+    );
+    await bob.client.calendar.rsvp(event.id, 'accepted', { comment: `comment ${canary}` });
+    const { occurrences } = await bob.client.calendar.list({
+      from: day('2027-11-01'),
+      to: day('2027-11-30'),
+    });
+    expect(occurrences.map((o) => o.title)).toEqual([
+      `title ${canary}`,
+      `moved ${canary}`,
+      `title ${canary}`,
+    ]);
+    expect((await alice.client.calendar.get(event.id)).attendees[0]?.comment).toBe(
+      `comment ${canary}`,
+    );
+    for (const path of [server.app.databasePath, `${server.app.databasePath}-wal`]) {
+      if (!existsSync(path)) continue;
+      const content = readFileSync(path);
+      expect(content.includes(canary), path).toBe(false);
+      expect(content.includes(Buffer.from(canary, 'utf16le')), path).toBe(false);
+    }
+    expect(server.logs.join('\n')).not.toContain(canary);
+  });
+});

@@ -1,0 +1,356 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { repoDir, startServer, type ServerProcess } from './support.ts';
+
+// alice on two browser contexts (two profiles, so two devices with their own IndexedDB): a
+// desktop where she sets up encryption and chats with bob, and a phone that joins later by
+// linking. The phone's user agent names it "Chrome on Android" in the confirmation.
+const PHONE_UA =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+const screenshots = join(repoDir, 'test-results', 'screenshots');
+const suffix = Date.now().toString(36).slice(-5);
+const names = { alice: `alice_${suffix}`, bob: `bob_${suffix}` };
+const password = 'amber quarry lantern 58';
+const passphrase = 'granite puffin saddle orbit velvet cactus';
+
+let server: ServerProcess;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let alice: Page;
+let alicePhone: Page;
+let bob: Page;
+/** Uncaught page errors and CSP violations: the app must run under the server's strict CSP. */
+const problems: string[] = [];
+
+function watch(page: Page, name: string): Page {
+  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`${name}: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+async function expectVisible(locator: Locator, timeout = 20_000): Promise<void> {
+  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
+}
+
+function heading(page: Page, name: string, level = 1): Locator {
+  return page.getByRole('heading', { level, name, exact: true });
+}
+
+function composer(page: Page): Locator {
+  return page.getByRole('textbox', { name: 'Message composer' });
+}
+
+function message(page: Page, text: string): Locator {
+  return page
+    .getByRole('feed')
+    .getByRole('article')
+    .filter({ has: page.getByRole('paragraph').filter({ hasText: text }) });
+}
+
+async function snap(page: Page, name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await expectVisible(message(page, text));
+}
+
+async function openConversation(page: Page, title: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('link', { name: new RegExp(title) })
+    .click();
+}
+
+async function newContext(options: Parameters<Browser['newContext']>[0]): Promise<Page> {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(20_000);
+  contexts.push(context);
+  return context.newPage();
+}
+
+async function registerAndSetUp(page: Page, username: string): Promise<void> {
+  await page.goto(`${server.url}/register`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Set up encryption' }).click();
+  await page.getByLabel('I have saved my recovery key somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue to chats' }).click();
+  await expectVisible(heading(page, 'Chats'));
+}
+
+async function signIn(page: Page, username: string, landsOn: string): Promise<void> {
+  await page.goto(`${server.url}/sign-in`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expectVisible(heading(page, landsOn));
+}
+
+async function openSettings(page: Page): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Settings' })
+    .click();
+  await expectVisible(heading(page, 'Settings'));
+}
+
+async function openChats(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chats' }).click();
+}
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  alice = watch(
+    await newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }),
+    'alice',
+  );
+  bob = watch(
+    await newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }),
+    'bob',
+  );
+  alicePhone = watch(
+    await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'dark',
+      userAgent: PHONE_UA,
+    }),
+    'alice-phone',
+  );
+});
+
+// What each browser showed when a step failed, to tell a slow machine from a broken page.
+beforeEach(() => {
+  onTestFailed(async () => {
+    for (const [name, page] of [
+      ['alice', alice],
+      ['alice-phone', alicePhone],
+      ['bob', bob],
+    ] as const) {
+      await snap(page, `devices-failure-${name}`).catch(() => undefined);
+    }
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('linking, listing and revoking devices in the browser', () => {
+  it('alice and bob set up encryption and exchange messages on their first devices', async () => {
+    await Promise.all([registerAndSetUp(alice, names.alice), registerAndSetUp(bob, names.bob)]);
+    await alice.getByRole('button', { name: 'New conversation' }).first().click();
+    const dialog = alice.getByRole('dialog', { name: 'New conversation' });
+    await dialog.getByLabel('Username').fill(names.bob);
+    await dialog.getByRole('button', { name: 'Start conversation' }).click();
+    await expectVisible(heading(alice, names.bob, 2));
+    await send(alice, 'The orchard gate code is 4471');
+    await openConversation(bob, names.alice);
+    await expectVisible(message(bob, 'The orchard gate code is 4471'));
+    await send(bob, 'Noted, see you by the old pear tree');
+    await expectVisible(message(alice, 'Noted, see you by the old pear tree'));
+  });
+
+  it('a second browser signs in as alice, is linked by its short code, and reads the earlier history', async () => {
+    await signIn(alicePhone, names.alice, 'Unlock your messages on this browser');
+    // The three ways in, preferred first and the reset last.
+    const options = alicePhone.getByRole('button', {
+      name: /^(Link from another device|Use recovery key or passphrase|Reset encryption identity)/,
+    });
+    expect(await options.allTextContents()).toEqual([
+      expect.stringMatching(/^Link from another device/),
+      expect.stringMatching(/^Use recovery key or passphrase/),
+      'Reset encryption identity…',
+    ]);
+    await snap(alicePhone, 'device-unlock-choices-phone-dark');
+    await alicePhone.getByRole('button', { name: /^Link from another device/ }).click();
+    await expectVisible(heading(alicePhone, 'Link from another device'));
+    await expectVisible(alicePhone.getByRole('img', { name: /QR code to link this browser/ }));
+    const shown = alicePhone.getByRole('status', { name: 'Link code' });
+    await expectVisible(shown);
+    const first = (await shown.textContent()) ?? '';
+    expect(first).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){6}$/);
+    // "New code" withdraws the request and shows another one.
+    await alicePhone.getByRole('button', { name: 'New code' }).click();
+    await expect.poll(async () => (await shown.textContent()) ?? first).not.toBe(first);
+    const code = (await shown.textContent()) ?? '';
+    expect(code).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){6}$/);
+    await expectVisible(alicePhone.getByText(/Expires in \d+:\d\d/));
+    await shown.scrollIntoViewIfNeeded();
+    await snap(alicePhone, 'device-link-code-phone-dark');
+
+    // alice's desktop: Settings → Devices lists one device, this one.
+    await openSettings(alice);
+    const devices = alice.getByRole('region', { name: 'Devices' });
+    const list = devices.getByRole('list', { name: 'Your devices' });
+    await expect.poll(() => list.getByRole('listitem').count()).toBe(1);
+    await expectVisible(list.getByText('This device'));
+
+    await devices.getByRole('button', { name: 'Link a new device' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'Link a new device' });
+    // The withdrawn code leads nowhere.
+    const field = dialog.getByLabel('Link code');
+    await field.fill(first);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await expectVisible(dialog.getByText(/No link request of your account has this code/));
+    // Typed as a person might: lower case, groups split by dashes instead of spaces.
+    await field.fill(code.toLowerCase().replaceAll(' ', '-'));
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    const confirm = alice.getByRole('dialog', { name: 'Link this device?' });
+    await expectVisible(confirm.getByText('Chrome on Android', { exact: true }));
+    await snap(alice, 'device-link-confirm-desktop');
+    await confirm.getByRole('button', { name: 'Link Chrome on Android' }).click();
+    await expectVisible(devices.getByText('Chrome on Android is linked'));
+    await expect.poll(() => list.getByRole('listitem').count()).toBe(2);
+
+    // The phone receives the keys and history and goes on into the app.
+    await expectVisible(alicePhone.getByText('This browser is linked.'), 30_000);
+    await alicePhone.getByRole('button', { name: 'Continue to chats' }).click();
+    await expectVisible(heading(alicePhone, 'Chats'));
+    await openConversation(alicePhone, names.bob);
+    await expectVisible(message(alicePhone, 'The orchard gate code is 4471'));
+    await expectVisible(message(alicePhone, 'Noted, see you by the old pear tree'));
+    await snap(alicePhone, 'device-linked-history-phone-dark');
+
+    // New messages reach the linked device too, both ways.
+    await send(bob, 'Bring a lantern');
+    await expectVisible(message(alicePhone, 'Bring a lantern'));
+    await send(alicePhone, 'Sent from my phone');
+    await expectVisible(message(bob, 'Sent from my phone'));
+  });
+
+  it('rejects a mistyped code beside the field without changing anything', async () => {
+    const devices = alice.getByRole('region', { name: 'Devices' });
+    await devices.getByRole('button', { name: 'Link a new device' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'Link a new device' });
+    // Scanning is offered only where the browser can read QR codes (not Chromium on Linux).
+    const detects = await alice.evaluate(() => 'BarcodeDetector' in window);
+    if (!detects) {
+      expect(await dialog.getByRole('button', { name: 'Scan QR code' }).count()).toBe(0);
+    }
+    const field = dialog.getByLabel('Link code');
+    await field.fill('ABCD');
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => field.getAttribute('aria-invalid')).toBe('true');
+    await expectVisible(dialog.getByText('The code has 28 characters; this one has 4.'));
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+  });
+
+  it('renames the linked device and sets a backup passphrase, refusing a weak one', async () => {
+    const devices = alice.getByRole('region', { name: 'Devices' });
+    await devices.getByRole('button', { name: 'Rename Chrome on Android' }).click();
+    const rename = alice.getByRole('dialog', { name: 'Rename device' });
+    await rename.getByLabel('Device name').fill('Pocket phone');
+    await rename.getByRole('button', { name: 'Save name' }).click();
+    await expectVisible(devices.getByText('Pocket phone', { exact: true }));
+
+    const backup = alice.getByRole('region', { name: 'Key backup' });
+    await expectVisible(backup.getByText(/Not set/));
+    await backup.getByRole('button', { name: 'Set a passphrase…' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'Set a backup passphrase' });
+    const field = dialog.getByLabel('New passphrase');
+    await field.fill('sunshine123');
+    await expectVisible(dialog.getByText(/60 needed/));
+    await dialog.getByLabel('Repeat passphrase').fill('sunshine123');
+    await dialog.getByRole('button', { name: 'Set passphrase' }).click();
+    await expect.poll(() => field.getAttribute('aria-invalid')).toBe('true');
+    await field.fill(passphrase);
+    await expectVisible(dialog.getByText('Strong enough'));
+    await snap(alice, 'device-backup-passphrase-desktop');
+    await dialog.getByLabel('Repeat passphrase').fill(passphrase);
+    await dialog.getByRole('button', { name: 'Set passphrase' }).click();
+    await expectVisible(backup.getByText('Backup passphrase set.'), 60_000);
+    await expectVisible(backup.getByText(/^Set: /));
+    await snap(alice, 'device-settings-desktop', true);
+  });
+
+  it('revoking the phone signs it out; signed in again it shows it was revoked, and the passphrase brings the history back', async () => {
+    const devices = alice.getByRole('region', { name: 'Devices' });
+    await devices.getByRole('button', { name: 'Remove Pocket phone' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'Remove Pocket phone?' });
+    await expectVisible(dialog.getByText(/cannot decrypt anything sent from now on/));
+    await snap(alice, 'device-revoke-confirm-desktop');
+    await dialog.getByRole('button', { name: 'Remove device' }).click();
+    await expectVisible(devices.getByText(/Pocket phone was removed/), 30_000);
+    const list = devices.getByRole('list', { name: 'Your devices' });
+    await expect.poll(() => list.getByRole('listitem').count()).toBe(1);
+
+    // The phone's sessions ended, and it notices by itself: it lands on sign-in, also after a
+    // reload.
+    await expectVisible(heading(alicePhone, 'Sign in'));
+    await alicePhone.reload();
+    await expectVisible(heading(alicePhone, 'Sign in'));
+
+    // Conversations got new keys: bob and alice's desktop still talk.
+    await send(bob, 'After the phone was removed');
+    await openChats(alice);
+    await openConversation(alice, names.bob);
+    await expectVisible(message(alice, 'After the phone was removed'));
+
+    // Signed in again, the phone says plainly that its keys were revoked.
+    await signIn(alicePhone, names.alice, 'This browser’s encryption keys were revoked');
+    await snap(alicePhone, 'device-revoked-phone-dark');
+
+    // The backup passphrase unlocks it again, with the history from the key backup.
+    await alicePhone.getByRole('button', { name: /^Use recovery key or passphrase/ }).click();
+    await alicePhone.getByLabel('I set a backup passphrase').check();
+    await alicePhone.getByLabel('Backup passphrase', { exact: true }).fill(passphrase);
+    await alicePhone.getByRole('button', { name: 'Unlock messages' }).click();
+    // Argon2id takes a few seconds; a refusal would show beside the field or as an alert.
+    await expect
+      .poll(
+        async () =>
+          // Back where it was before signing in: the chats, or the conversation itself.
+          (await heading(alicePhone, 'Chats').isVisible()) ||
+          (await composer(alicePhone).isVisible())
+            ? 'unlocked'
+            : (await alicePhone.locator('.field-error, [role="alert"]').allTextContents()).join(
+                ' ',
+              ) || 'pending',
+        { timeout: 60_000 },
+      )
+      .toBe('unlocked');
+    // A reload keeps it unlocked: the keys are in this browser's storage now.
+    await alicePhone.goto(server.url);
+    await expectVisible(heading(alicePhone, 'Chats'));
+    await openConversation(alicePhone, names.bob);
+    await expectVisible(message(alicePhone, 'The orchard gate code is 4471'));
+    await expectVisible(message(alicePhone, 'After the phone was removed'));
+  });
+
+  it('ran without uncaught errors or Content Security Policy violations', () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,1035 @@
+import { fromHex, randomBytes, toHex, type Content } from '@securechat/crypto';
+import type { ApiClient } from './client.ts';
+import type { MessageRecord } from './e2ee/local-state.ts';
+
+/**
+ * End-to-end encrypted calendar events (§3.11). Every revision of an event is a `calendar`
+ * message in its conversation, encrypted and signed with §3.6: its title, description, location
+ * and notes, plus a copy of the metadata the server reads (times, zone, rule, exceptions,
+ * attendees, reminders, revision). The server keeps that metadata to answer range queries,
+ * free/busy and reminders; a client shows an event only after the content decrypted, its
+ * signature verified, the sender is the organizer, and the server's metadata equals the signed
+ * copy. Answers (RSVP) are messages of the attendee's, checked the same way.
+ */
+
+/** An attendee's answer. */
+export type RsvpStatus = 'accepted' | 'tentative' | 'declined' | 'needs-action';
+/** Which occurrences a change applies to. */
+export type CalendarScope = 'this' | 'following' | 'all';
+
+/**
+ * A new event. Timed: `start`/`end` are UTC instants `YYYY-MM-DDTHH:mm:ssZ`. All-day
+ * (`allDay: true`): dates `YYYY-MM-DD`, `end` exclusive. Recurrence expands in `timeZone`.
+ */
+export interface CalendarEventInput {
+  /** Omitted: a private event, in the user's notes conversation. */
+  conversationId?: string;
+  title: string;
+  description?: string;
+  location?: string;
+  notes?: string;
+  allDay: boolean;
+  start: string;
+  end: string;
+  /** IANA zone, e.g. `Europe/Berlin`. */
+  timeZone: string;
+  /** An RFC 5545 RRULE value without `RRULE:`, e.g. `FREQ=WEEKLY;BYDAY=MO`. */
+  rrule?: string | null;
+  /** Recurrence ids (original starts, in the start's format) left out. */
+  exdates?: string[];
+  /** Invited user ids (members of the conversation; the organizer is implicit). */
+  attendees?: string[];
+  /** Minutes before the start. */
+  reminders?: number[];
+}
+
+/** What a change may set. */
+export type CalendarEventChanges = Partial<Omit<CalendarEventInput, 'conversationId'>>;
+
+export interface CalendarAttendee {
+  userId: string;
+  username: string;
+  /** The answer, as signed by the attendee ('needs-action' when none is verified). */
+  status: RsvpStatus;
+  comment: string | null;
+}
+
+interface CalendarContentFields {
+  title: string;
+  description: string;
+  location: string;
+  notes: string;
+}
+
+interface CalendarTimesFields {
+  allDay: boolean;
+  start: string;
+  end: string;
+  timeZone: string;
+}
+
+/** One occurrence changed on its own (RFC 5545 RECURRENCE-ID). */
+export interface CalendarOverride extends CalendarContentFields, CalendarTimesFields {
+  recurrenceId: string;
+  revision: number;
+}
+
+/** A decrypted, verified event (a single event or a series). */
+export interface CalendarEvent extends CalendarContentFields, CalendarTimesFields {
+  id: string;
+  conversationId: string;
+  organizer: { id: string; username: string };
+  revision: number;
+  rrule: string | null;
+  exdates: string[];
+  reminders: number[];
+  /** The invited users (not the organizer). */
+  attendees: CalendarAttendee[];
+  overrides: CalendarOverride[];
+}
+
+/** One occurrence to show. */
+export interface CalendarOccurrence extends CalendarContentFields, CalendarTimesFields {
+  eventId: string;
+  conversationId: string;
+  /** The occurrence's original start; null when the event does not recur. */
+  recurrenceId: string | null;
+  organizer: { id: string; username: string };
+  attendees: CalendarAttendee[];
+  myStatus: RsvpStatus | 'organizer';
+  reminders: number[];
+  rrule: string | null;
+  /** Changed on its own. */
+  overridden: boolean;
+  revision: number;
+}
+
+/** One of my events overlapping the one created or accepted. */
+export interface CalendarConflict {
+  eventId: string;
+  conversationId: string;
+  start: string;
+  end: string;
+  /** Null when this device cannot read it. */
+  title: string | null;
+}
+
+/** An event that failed a check: never shown as an event. */
+export interface CalendarRejection {
+  eventId: string;
+  conversationId: string;
+  reason: string;
+}
+
+/** What a chat shows for a calendar message (an event card). */
+export interface CalendarCard {
+  eventId: string;
+  revision: number;
+  deleted: boolean;
+  recurrenceId: string | null;
+  title: string;
+  allDay: boolean;
+  start: string;
+  end: string;
+  timeZone: string;
+  rrule: string | null;
+  location: string;
+}
+
+/** A reminder turned into what a notification shows. */
+export interface CalendarReminder {
+  conversationId: string;
+  eventId: string;
+  recurrenceId: string | null;
+  start: string;
+  allDay: boolean;
+  minutesBefore: number;
+  /** Null when the event could not be read or verified. */
+  title: string | null;
+}
+
+/** Input a client can tell is wrong before anything is sent; `fieldErrors` by field. */
+export class CalendarInputError extends TypeError {
+  constructor(
+    message: string,
+    readonly fieldErrors: Record<string, string[]>,
+  ) {
+    super(message);
+    this.name = 'CalendarInputError';
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// The signed metadata
+
+/** The server-readable facts of a revision, as signed inside its encrypted content. */
+interface SignedMeta {
+  v: 1;
+  eventId: string;
+  conversationId: string;
+  organizerId: string;
+  recurrenceId: string | null;
+  revision: number;
+  allDay: boolean;
+  start: string;
+  end: string;
+  timeZone: string;
+  rrule: string | null;
+  exdates: string[];
+  attendees: string[];
+  reminders: number[];
+}
+
+/** One encoding for signing and comparing: fixed key order, sets sorted. */
+function canonicalMeta(m: SignedMeta): string {
+  return JSON.stringify([
+    m.v,
+    m.eventId,
+    m.conversationId,
+    m.organizerId,
+    m.recurrenceId,
+    m.revision,
+    m.allDay,
+    m.start,
+    m.end,
+    m.timeZone,
+    m.rrule,
+    [...m.exdates].sort(),
+    [...m.attendees].sort(),
+    [...m.reminders].sort((a, b) => a - b),
+  ]);
+}
+
+function parseMeta(text: string | undefined): SignedMeta | null {
+  if (!text) return null;
+  try {
+    const a = JSON.parse(text) as unknown[];
+    if (!Array.isArray(a) || a.length !== 14 || a[0] !== 1) return null;
+    return {
+      v: 1,
+      eventId: String(a[1]),
+      conversationId: String(a[2]),
+      organizerId: String(a[3]),
+      recurrenceId: a[4] === null ? null : String(a[4]),
+      revision: Number(a[5]),
+      allDay: a[6] === true,
+      start: String(a[7]),
+      end: String(a[8]),
+      timeZone: String(a[9]),
+      rrule: a[10] === null ? null : String(a[10]),
+      exdates: (a[11] as unknown[]).map(String),
+      attendees: (a[12] as unknown[]).map(String),
+      reminders: (a[13] as unknown[]).map(Number),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The chat card of a calendar message, or undefined for answers and malformed content. */
+export function calendarCardOf(content: Content | null): CalendarCard | undefined {
+  if (content?.type !== 'calendar' || content.fields.kind !== 'event') return undefined;
+  const meta = parseMeta(content.fields.meta);
+  if (!meta || meta.eventId !== toHex(content.eventId)) return undefined;
+  return {
+    eventId: meta.eventId,
+    revision: content.revision,
+    deleted: content.deleted,
+    recurrenceId: meta.recurrenceId,
+    title: content.fields.title ?? '',
+    allDay: meta.allDay,
+    start: meta.start,
+    end: meta.end,
+    timeZone: meta.timeZone,
+    rrule: meta.rrule,
+    location: content.fields.location ?? '',
+  };
+}
+
+/** Whether a message is an answer to an event (folded into the event, not shown in chat). */
+export function isCalendarAnswer(content: Content | null): boolean {
+  return content?.type === 'calendar' && content.fields.kind === 'rsvp';
+}
+
+// -------------------------------------------------------------------------------------------------
+// Input checks (the server checks again; these keep a refused event out of the chat)
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function validDate(value: string): boolean {
+  if (!DATE.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+function validInstant(value: string): boolean {
+  return INSTANT.test(value) && validDate(value.slice(0, 10)) && !Number.isNaN(Date.parse(value));
+}
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+function fail(field: string, message: string): never {
+  throw new CalendarInputError(message, { [field]: [message] });
+}
+
+function checkTimes(t: CalendarTimesFields): void {
+  if (!t.timeZone || !validTimeZone(t.timeZone)) fail('timeZone', 'Unknown time zone');
+  const valid = t.allDay ? validDate : validInstant;
+  const format = t.allDay ? 'a date (YYYY-MM-DD)' : 'a UTC time (YYYY-MM-DDTHH:mm:ssZ)';
+  if (!valid(t.start)) fail('start', `Start must be ${format}`);
+  if (!valid(t.end)) fail('end', `End must be ${format}`);
+  const ms = (v: string) => Date.parse(t.allDay ? `${v}T00:00:00Z` : v);
+  if (ms(t.end) <= ms(t.start)) fail('end', 'End must be after start');
+}
+
+interface SeriesFields extends CalendarContentFields, CalendarTimesFields {
+  rrule: string | null;
+  exdates: string[];
+  attendees: string[];
+  reminders: number[];
+}
+
+function normalizeRule(rule: string | null | undefined): string | null {
+  if (!rule) return null;
+  const trimmed = rule.trim().replace(/^RRULE:/i, '');
+  return trimmed === '' ? null : trimmed.toUpperCase();
+}
+
+function checkSeries(s: SeriesFields, organizerId: string): void {
+  checkTimes(s);
+  if (s.attendees.includes(organizerId))
+    fail('attendees', 'The organizer is not listed as an attendee');
+  if (s.reminders.some((m) => !Number.isInteger(m) || m < 0 || m > 40_320))
+    fail('reminders', 'Reminders are whole minutes, from 0 to 40320 before the start');
+  if (s.rrule !== null && !/^FREQ=|;FREQ=/.test(s.rrule))
+    fail('rrule', 'A recurrence rule needs FREQ, such as FREQ=WEEKLY');
+}
+
+// -------------------------------------------------------------------------------------------------
+// Times helpers
+
+const DAY_MS = 86_400_000;
+const instantString = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const dateMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
+const dateString = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Shifts an event time by `deltaMs` (whole days for all-day dates): what a drag does. To move
+ * a whole series by dragging one occurrence, shift the series' `start` and `end` by the drag.
+ */
+export function shiftCalendarTime(value: string, allDay: boolean, deltaMs: number): string {
+  return shift(value, allDay, deltaMs);
+}
+
+function shift(value: string, allDay: boolean, deltaMs: number): string {
+  return allDay ? dateString(dateMs(value) + deltaMs) : instantString(Date.parse(value) + deltaMs);
+}
+function toMs(value: string, allDay: boolean): number {
+  return allDay ? dateMs(value) : Date.parse(value);
+}
+
+/** The rule ended just before `recurrenceId` (UNTIL replaces COUNT and any earlier UNTIL). */
+function ruleEndingBefore(rule: string, recurrenceId: string, allDay: boolean): string {
+  const parts = rule.split(';').filter((p) => !/^(UNTIL|COUNT)=/.test(p));
+  const until = allDay
+    ? dateString(dateMs(recurrenceId) - DAY_MS).replaceAll('-', '')
+    : instantString(Date.parse(recurrenceId) - 1000).replace(/[-:]/g, '');
+  return [...parts, `UNTIL=${until}`].join(';');
+}
+
+const newId = () => toHex(randomBytes(16));
+
+// -------------------------------------------------------------------------------------------------
+// The client section
+
+type EventDto = Awaited<ReturnType<ApiClient['calendar']['byId']['query']>>;
+type MessageDto = NonNullable<EventDto['content']>;
+type ServerConflict = { eventId: string; conversationId: string; start: string; end: string };
+
+export interface CalendarDeps {
+  /** The typed API as it is now (it changes with the session token). */
+  api(): ApiClient;
+  /** The signed-in user's id (sets up the engine first). */
+  me(): Promise<{ id: string; username: string }>;
+  /** Decrypts a message once (under its conversation's lock), as the chat does. */
+  receive(dto: MessageDto): Promise<MessageRecord>;
+  /** Encrypts and sends content to a conversation. */
+  send(conversationId: string, content: Content): Promise<MessageRecord>;
+  /** Erases one of this user's messages (a card for an event the server refused). */
+  unsend(conversationId: string, messageId: string): Promise<void>;
+  /** The user's notes conversation, where private events live. */
+  notesId(): Promise<string>;
+  /** The highest revision of each event this device has verified (to refuse a rollback). */
+  revisions: {
+    get(eventId: string): Promise<number | undefined>;
+    set(eventId: string, revision: number): Promise<void>;
+  };
+}
+
+/** `client.calendar`: see {@link CalendarEvent} and friends. */
+export interface CalendarApi {
+  /** Creates an event (private when no conversation is given); returns my overlapping events. */
+  create(
+    input: CalendarEventInput,
+  ): Promise<{ event: CalendarEvent; conflicts: CalendarConflict[] }>;
+  /**
+   * Changes an event (organizer only): all of it, one occurrence ('this'), or from an occurrence
+   * on ('following', which starts a new series: its id is returned). Occurrences are named by
+   * `recurrenceId`.
+   */
+  update(
+    eventId: string,
+    changes: CalendarEventChanges,
+    options?: { scope?: CalendarScope; recurrenceId?: string },
+  ): Promise<{ eventId: string; conflicts: CalendarConflict[] }>;
+  /** Deletes an event, one occurrence of it, or it from an occurrence on. */
+  delete(
+    eventId: string,
+    options?: { scope?: CalendarScope; recurrenceId?: string },
+  ): Promise<void>;
+  /**
+   * Occurrences in a range (at most 366 days): my calendar, or one conversation's. Events that
+   * fail a check are listed in `rejected`, never as occurrences.
+   */
+  list(range: { from: Date; to: Date; conversationId?: string }): Promise<{
+    occurrences: CalendarOccurrence[];
+    rejected: CalendarRejection[];
+  }>;
+  /** One event, decrypted and verified (throws when it fails a check). */
+  get(eventId: string): Promise<CalendarEvent>;
+  /** Answers an invitation; accepting returns my overlapping events. */
+  rsvp(
+    eventId: string,
+    status: RsvpStatus,
+    options?: { comment?: string },
+  ): Promise<{ conflicts: CalendarConflict[] }>;
+  /** Busy times (accepted or organized events; no content) of people I share a conversation with. */
+  freeBusy(
+    userIds: string[],
+    range: { from: Date; to: Date },
+  ): Promise<{ userId: string; busy: { start: Date; end: Date }[] }[]>;
+  /** What a notification shows for a reminder event: the decrypted title and the start. */
+  reminderNotification(reminder: Omit<CalendarReminder, 'title'>): Promise<CalendarReminder>;
+}
+
+/** Only an event's organizer changes or deletes it (the server refuses others too). */
+export class CalendarForbiddenError extends Error {
+  constructor(message = 'Only the organizer can change this event') {
+    super(message);
+    this.name = 'CalendarForbiddenError';
+  }
+}
+
+/** An event's failure to verify. */
+export class CalendarVerificationError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super(`Calendar event ${eventId} failed verification: ${reason}`);
+    this.name = 'CalendarVerificationError';
+  }
+}
+
+export function createCalendarApi(deps: CalendarDeps): CalendarApi {
+  async function open(dto: MessageDto | null): Promise<MessageRecord | null> {
+    if (!dto) return null;
+    return deps.receive(dto);
+  }
+
+  /** Decrypts the messages of events oldest first, so each sender's chain advances in order. */
+  async function openAll(events: EventDto[]): Promise<void> {
+    const dtos = new Map<string, MessageDto>();
+    for (const e of events) {
+      for (const dto of [
+        e.content,
+        ...e.overrides.map((o) => o.content),
+        ...e.attendees.map((a) => a.rsvp),
+      ])
+        if (dto) dtos.set(`${dto.conversationId}/${dto.clientMessageId}`, dto);
+    }
+    for (const dto of [...dtos.values()].sort((a, b) => a.seq - b.seq)) await deps.receive(dto);
+  }
+
+  /** Decrypted content of a revision, checked against the server's metadata; or the reason not. */
+  async function openRevision(
+    event: EventDto,
+    dto: MessageDto | null,
+    expected: SignedMeta,
+    signedByDevice: string,
+  ): Promise<CalendarContentFields | string> {
+    const record = await open(dto);
+    if (!record) return 'content missing';
+    const content = record.content;
+    if (!content || content.type !== 'calendar') return 'content could not be decrypted';
+    if (record.senderUserId !== event.organizer.id || record.senderDeviceId !== signedByDevice)
+      return 'not signed by the organizer';
+    if (toHex(content.eventId) !== event.id || content.revision !== expected.revision)
+      return 'content is for another event or revision';
+    if (content.deleted || content.fields.kind !== 'event') return 'content is not an event';
+    const meta = parseMeta(content.fields.meta);
+    if (!meta || canonicalMeta(meta) !== canonicalMeta(expected))
+      return "the server's metadata differs from what the organizer signed";
+    return {
+      title: content.fields.title ?? '',
+      description: content.fields.description ?? '',
+      location: content.fields.location ?? '',
+      notes: content.fields.notes ?? '',
+    };
+  }
+
+  async function verify(event: EventDto): Promise<CalendarEvent> {
+    const base: SignedMeta = {
+      v: 1,
+      eventId: event.id,
+      conversationId: event.conversationId,
+      organizerId: event.organizer.id,
+      recurrenceId: null,
+      revision: event.revision,
+      allDay: event.allDay,
+      start: event.start,
+      end: event.end,
+      timeZone: event.timeZone,
+      rrule: event.rrule,
+      exdates: event.exdates,
+      attendees: event.attendees.map((a) => a.userId),
+      reminders: event.reminders,
+    };
+    const content = await openRevision(event, event.content, base, event.signedByDevice);
+    if (typeof content === 'string') throw new CalendarVerificationError(event.id, content);
+    // A correctly signed but older revision is the server showing the past: refused.
+    const seen = (await deps.revisions.get(event.id)) ?? 0;
+    if (event.revision < seen)
+      throw new CalendarVerificationError(event.id, 'older than a revision this device has seen');
+    if (event.revision > seen) await deps.revisions.set(event.id, event.revision);
+    const overrides: CalendarOverride[] = [];
+    for (const o of event.overrides) {
+      const times = { allDay: o.allDay, start: o.start, end: o.end, timeZone: o.timeZone };
+      const fields = await openRevision(
+        event,
+        o.content,
+        {
+          ...base,
+          recurrenceId: o.recurrenceId,
+          revision: o.revision,
+          ...times,
+          rrule: null,
+          exdates: [],
+          attendees: [],
+          reminders: [],
+        },
+        o.signedByDevice,
+      );
+      if (typeof fields === 'string')
+        throw new CalendarVerificationError(event.id, `occurrence ${o.recurrenceId}: ${fields}`);
+      overrides.push({ recurrenceId: o.recurrenceId, revision: o.revision, ...times, ...fields });
+    }
+    const attendees: CalendarAttendee[] = [];
+    for (const a of event.attendees) {
+      const record = await open(a.rsvp);
+      const content = record?.content;
+      // An answer counts only as its attendee signed it, for this event.
+      const valid =
+        record &&
+        content?.type === 'calendar' &&
+        content.fields.kind === 'rsvp' &&
+        record.senderUserId === a.userId &&
+        toHex(content.eventId) === event.id &&
+        content.fields.status === a.status;
+      attendees.push({
+        userId: a.userId,
+        username: a.username,
+        status: valid ? a.status : 'needs-action',
+        comment: valid ? content.fields.comment || null : null,
+      });
+    }
+    return {
+      id: event.id,
+      conversationId: event.conversationId,
+      organizer: event.organizer,
+      revision: event.revision,
+      ...content,
+      allDay: event.allDay,
+      start: event.start,
+      end: event.end,
+      timeZone: event.timeZone,
+      rrule: event.rrule,
+      exdates: event.exdates,
+      reminders: event.reminders,
+      attendees,
+      overrides,
+    };
+  }
+
+  async function get(eventId: string): Promise<CalendarEvent> {
+    const dto = await deps.api().calendar.byId.query({ eventId });
+    await openAll([dto]);
+    return verify(dto);
+  }
+
+  async function titled(conflicts: ServerConflict[]): Promise<CalendarConflict[]> {
+    const titles = new Map<string, string | null>();
+    for (const c of conflicts) {
+      if (titles.has(c.eventId)) continue;
+      try {
+        titles.set(c.eventId, (await get(c.eventId)).title);
+      } catch {
+        titles.set(c.eventId, null);
+      }
+    }
+    return conflicts.map((c) => ({ ...c, title: titles.get(c.eventId) ?? null }));
+  }
+
+  function seriesOf(event: CalendarEvent): SeriesFields {
+    return {
+      title: event.title,
+      description: event.description,
+      location: event.location,
+      notes: event.notes,
+      allDay: event.allDay,
+      start: event.start,
+      end: event.end,
+      timeZone: event.timeZone,
+      rrule: event.rrule,
+      exdates: event.exdates,
+      attendees: event.attendees.map((a) => a.userId),
+      reminders: event.reminders,
+    };
+  }
+
+  function applyChanges(series: SeriesFields, changes: CalendarEventChanges): SeriesFields {
+    const next: SeriesFields = { ...series };
+    for (const key of Object.keys(changes) as (keyof CalendarEventChanges)[]) {
+      const value = changes[key];
+      if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
+    }
+    next.rrule = normalizeRule(next.rrule);
+    next.exdates = [...new Set(next.exdates)].sort();
+    next.attendees = [...new Set(next.attendees)].sort();
+    next.reminders = [...new Set(next.reminders)].sort((a, b) => a - b);
+    return next;
+  }
+
+  /** Sends a revision's encrypted content; returns its message id. */
+  async function sendRevision(
+    meta: SignedMeta,
+    fields: CalendarContentFields,
+    deleted = false,
+  ): Promise<string> {
+    const record = await deps.send(meta.conversationId, {
+      type: 'calendar',
+      eventId: fromHex(meta.eventId, 16),
+      revision: meta.revision,
+      deleted,
+      fields: {
+        kind: 'event',
+        title: fields.title,
+        description: fields.description,
+        location: fields.location,
+        notes: fields.notes,
+        meta: canonicalMeta(meta),
+      },
+    });
+    return record.clientMessageId;
+  }
+
+  function metaOf(
+    eventId: string,
+    conversationId: string,
+    organizerId: string,
+    revision: number,
+    s: SeriesFields,
+  ): SignedMeta {
+    return {
+      v: 1,
+      eventId,
+      conversationId,
+      organizerId,
+      recurrenceId: null,
+      revision,
+      allDay: s.allDay,
+      start: s.start,
+      end: s.end,
+      timeZone: s.timeZone,
+      rrule: s.rrule,
+      exdates: s.exdates,
+      attendees: s.attendees,
+      reminders: s.reminders,
+    };
+  }
+
+  const wire = (s: SeriesFields, revision: number, contentRef: string) => ({
+    allDay: s.allDay,
+    start: s.start,
+    end: s.end,
+    timeZone: s.timeZone,
+    rrule: s.rrule,
+    exdates: s.exdates,
+    attendees: s.attendees,
+    reminders: s.reminders,
+    revision,
+    contentRef,
+  });
+
+  /** Runs a server write after its content went out; a refused write takes its cards back. */
+  async function withCards<T>(
+    conversationId: string,
+    refs: string[],
+    write: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      for (const ref of refs) await deps.unsend(conversationId, ref).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The times an occurrence has now (its override's, or the series' shifted to it). */
+  function occurrenceTimes(event: CalendarEvent, recurrenceId: string) {
+    const override = event.overrides.find((o) => o.recurrenceId === recurrenceId);
+    if (override) return { override, times: override as CalendarTimesFields };
+    const duration = toMs(event.end, event.allDay) - toMs(event.start, event.allDay);
+    const end = event.allDay
+      ? dateString(dateMs(recurrenceId) + duration)
+      : instantString(Date.parse(recurrenceId) + duration);
+    return {
+      override: undefined,
+      times: { allDay: event.allDay, start: recurrenceId, end, timeZone: event.timeZone },
+    };
+  }
+
+  /**
+   * The rule for the part of a series from `recurrenceId` on: a COUNT is reduced by the
+   * occurrences before it (RFC 5545 counts them before EXDATEs apply), found by asking the
+   * server to expand the series up to there (within the 366 days a range may span).
+   */
+  async function remainingRule(event: CalendarEvent, recurrenceId: string): Promise<string> {
+    const rule = event.rrule!;
+    const count = /(?:^|;)COUNT=(\d+)/.exec(rule);
+    if (!count) return rule;
+    const fromMs = toMs(event.start, event.allDay);
+    const toMsValue = toMs(recurrenceId, event.allDay);
+    if (toMsValue - fromMs > 366 * DAY_MS) return rule;
+    const listed = await deps.api().calendar.listOccurrences.query({
+      from: new Date(fromMs - DAY_MS),
+      to: new Date(toMsValue),
+      conversationId: event.conversationId,
+    });
+    const before = new Set(
+      [
+        ...listed.occurrences.filter((o) => o.eventId === event.id).map((o) => o.recurrenceId),
+        ...event.exdates,
+      ].filter((id): id is string => id !== null && toMs(id, event.allDay) < toMsValue),
+    );
+    const left = Math.max(1, Number(count[1]) - before.size);
+    return rule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${left}`);
+  }
+
+  return {
+    async create(input) {
+      const me = await deps.me();
+      const conversationId = input.conversationId ?? (await deps.notesId());
+      const series = applyChanges(
+        {
+          title: '',
+          description: '',
+          location: '',
+          notes: '',
+          allDay: input.allDay,
+          start: input.start,
+          end: input.end,
+          timeZone: input.timeZone,
+          rrule: null,
+          exdates: [],
+          attendees: [],
+          reminders: [],
+        },
+        input,
+      );
+      checkSeries(series, me.id);
+      const eventId = newId();
+      const contentRef = await sendRevision(
+        metaOf(eventId, conversationId, me.id, 1, series),
+        series,
+      );
+      const result = await withCards(conversationId, [contentRef], () =>
+        deps.api().calendar.create.mutate({
+          eventId,
+          conversationId,
+          series: wire(series, 1, contentRef),
+        }),
+      );
+      return { event: await get(eventId), conflicts: await titled(result.conflicts) };
+    },
+
+    async update(eventId, changes, options = {}) {
+      const me = await deps.me();
+      const event = await get(eventId);
+      if (event.organizer.id !== me.id) throw new CalendarForbiddenError();
+      const scope = event.rrule ? (options.scope ?? 'all') : 'all';
+      const { recurrenceId } = options;
+      if (scope !== 'all' && !recurrenceId) fail('recurrenceId', 'Name the occurrence to change');
+      const current = seriesOf(event);
+
+      if (scope === 'this') {
+        const { override, times } = occurrenceTimes(event, recurrenceId!);
+        const base = override ?? { ...times, ...event };
+        const next = {
+          title: changes.title ?? base.title,
+          description: changes.description ?? base.description,
+          location: changes.location ?? base.location,
+          notes: changes.notes ?? base.notes,
+          allDay: changes.allDay ?? times.allDay,
+          start: changes.start ?? times.start,
+          end: changes.end ?? times.end,
+          timeZone: changes.timeZone ?? times.timeZone,
+        };
+        checkTimes(next);
+        const revision = (override?.revision ?? 0) + 1;
+        const meta: SignedMeta = {
+          ...metaOf(eventId, event.conversationId, me.id, revision, {
+            ...current,
+            ...next,
+            rrule: null,
+            exdates: [],
+            attendees: [],
+            reminders: [],
+          }),
+          recurrenceId: recurrenceId!,
+        };
+        const contentRef = await sendRevision(meta, next);
+        const result = await withCards(event.conversationId, [contentRef], () =>
+          deps.api().calendar.update.mutate({
+            eventId,
+            expectedRevision: event.revision,
+            scope: 'this',
+            recurrenceId: recurrenceId!,
+            override: {
+              recurrenceId: recurrenceId!,
+              revision,
+              allDay: next.allDay,
+              start: next.start,
+              end: next.end,
+              timeZone: next.timeZone,
+              contentRef,
+            },
+          }),
+        );
+        return { eventId, conflicts: await titled(result.conflicts) };
+      }
+
+      if (scope === 'following' && recurrenceId !== event.start) {
+        const rid = recurrenceId!;
+        const ridMs = toMs(rid, event.allDay);
+        const shortened: SeriesFields = {
+          ...current,
+          rrule: ruleEndingBefore(event.rrule!, rid, event.allDay),
+          exdates: current.exdates.filter((d) => toMs(d, event.allDay) < ridMs),
+        };
+        const { times } = occurrenceTimes(event, rid);
+        const fresh = applyChanges(
+          {
+            ...current,
+            start: times.start,
+            end: times.end,
+            rrule: await remainingRule(event, rid),
+            exdates: current.exdates.filter((d) => toMs(d, event.allDay) >= ridMs),
+          },
+          changes,
+        );
+        checkSeries(fresh, me.id);
+        const newEventId = newId();
+        const shortenedRef = await sendRevision(
+          metaOf(eventId, event.conversationId, me.id, event.revision + 1, shortened),
+          shortened,
+        );
+        const freshRef = await sendRevision(
+          metaOf(newEventId, event.conversationId, me.id, 1, fresh),
+          fresh,
+        );
+        const result = await withCards(event.conversationId, [shortenedRef, freshRef], () =>
+          deps.api().calendar.update.mutate({
+            eventId,
+            expectedRevision: event.revision,
+            scope: 'following',
+            recurrenceId: rid,
+            series: wire(shortened, event.revision + 1, shortenedRef),
+            split: { eventId: newEventId, series: wire(fresh, 1, freshRef) },
+          }),
+        );
+        return { eventId: result.eventId, conflicts: await titled(result.conflicts) };
+      }
+
+      // The whole series. Moving its start moves its exceptions with it.
+      const next = applyChanges(current, changes);
+      if (event.rrule && next.start !== current.start && next.allDay === current.allDay) {
+        const delta = toMs(next.start, next.allDay) - toMs(current.start, current.allDay);
+        if (changes.exdates === undefined)
+          next.exdates = current.exdates.map((d) => shift(d, next.allDay, delta)).sort();
+      }
+      checkSeries(next, me.id);
+      const revision = event.revision + 1;
+      const contentRef = await sendRevision(
+        metaOf(eventId, event.conversationId, me.id, revision, next),
+        next,
+      );
+      const result = await withCards(event.conversationId, [contentRef], () =>
+        deps.api().calendar.update.mutate({
+          eventId,
+          expectedRevision: event.revision,
+          scope: 'all',
+          series: wire(next, revision, contentRef),
+        }),
+      );
+      return { eventId, conflicts: await titled(result.conflicts) };
+    },
+
+    async delete(eventId, options = {}) {
+      const me = await deps.me();
+      const event = await get(eventId);
+      if (event.organizer.id !== me.id) throw new CalendarForbiddenError();
+      const { recurrenceId } = options;
+      let scope = event.rrule ? (options.scope ?? 'all') : 'all';
+      if (scope === 'following' && recurrenceId === event.start) scope = 'all';
+      if (scope === 'all') {
+        await deps.api().calendar.delete.mutate({
+          eventId,
+          expectedRevision: event.revision,
+          scope: 'all',
+        });
+        // A card in the chat tells the members it was cancelled.
+        await sendRevision(
+          metaOf(eventId, event.conversationId, me.id, event.revision, seriesOf(event)),
+          event,
+          true,
+        ).catch(() => {});
+        return;
+      }
+      if (!recurrenceId) fail('recurrenceId', 'Name the occurrence to delete');
+      const current = seriesOf(event);
+      const next: SeriesFields =
+        scope === 'this'
+          ? { ...current, exdates: [...new Set([...current.exdates, recurrenceId])].sort() }
+          : {
+              ...current,
+              rrule: ruleEndingBefore(event.rrule!, recurrenceId, event.allDay),
+              exdates: current.exdates.filter(
+                (d) => toMs(d, event.allDay) < toMs(recurrenceId, event.allDay),
+              ),
+            };
+      const revision = event.revision + 1;
+      const contentRef = await sendRevision(
+        metaOf(eventId, event.conversationId, me.id, revision, next),
+        next,
+      );
+      await withCards(event.conversationId, [contentRef], () =>
+        deps.api().calendar.delete.mutate({
+          eventId,
+          expectedRevision: event.revision,
+          scope,
+          recurrenceId,
+          series: wire(next, revision, contentRef),
+        }),
+      );
+    },
+
+    async list({ from, to, conversationId }) {
+      const me = await deps.me();
+      const result = await deps.api().calendar.listOccurrences.query({
+        from,
+        to,
+        ...(conversationId ? { conversationId } : {}),
+      });
+      await openAll(result.events);
+      const verified = new Map<string, CalendarEvent>();
+      const rejected: CalendarRejection[] = [];
+      for (const dto of result.events) {
+        try {
+          verified.set(dto.id, await verify(dto));
+        } catch (error) {
+          if (!(error instanceof CalendarVerificationError)) throw error;
+          rejected.push({
+            eventId: dto.id,
+            conversationId: dto.conversationId,
+            reason: error.reason,
+          });
+        }
+      }
+      const occurrences: CalendarOccurrence[] = [];
+      for (const o of result.occurrences) {
+        const event = verified.get(o.eventId);
+        if (!event) continue;
+        const override = o.overridden
+          ? event.overrides.find((x) => x.recurrenceId === o.recurrenceId)
+          : undefined;
+        const content = override ?? event;
+        // Times come from the server's expansion of verified metadata.
+        occurrences.push({
+          eventId: event.id,
+          conversationId: event.conversationId,
+          recurrenceId: o.recurrenceId,
+          allDay: o.allDay,
+          start: o.start,
+          end: o.end,
+          timeZone: content.timeZone,
+          title: content.title,
+          description: content.description,
+          location: content.location,
+          notes: content.notes,
+          organizer: event.organizer,
+          attendees: event.attendees,
+          myStatus:
+            event.organizer.id === me.id
+              ? 'organizer'
+              : (event.attendees.find((a) => a.userId === me.id)?.status ?? 'needs-action'),
+          reminders: event.reminders,
+          rrule: event.rrule,
+          overridden: override !== undefined,
+          revision: event.revision,
+        });
+      }
+      return { occurrences, rejected };
+    },
+
+    get,
+
+    async rsvp(eventId, status, options = {}) {
+      const event = await get(eventId);
+      const record = await deps.send(event.conversationId, {
+        type: 'calendar',
+        eventId: fromHex(eventId, 16),
+        revision: event.revision,
+        deleted: false,
+        fields: { kind: 'rsvp', status, comment: options.comment ?? '' },
+      });
+      const result = await deps.api().calendar.rsvp.mutate({
+        eventId,
+        status,
+        rsvpRef: record.clientMessageId,
+      });
+      return { conflicts: await titled(result.conflicts) };
+    },
+
+    async freeBusy(userIds, { from, to }) {
+      return deps.api().calendar.freeBusy.query({ userIds, from, to });
+    },
+
+    async reminderNotification(reminder) {
+      let title: string | null = null;
+      try {
+        const event = await get(reminder.eventId);
+        const override = event.overrides.find((o) => o.recurrenceId === reminder.recurrenceId);
+        title = (override ?? event).title;
+      } catch {
+        title = null;
+      }
+      return { ...reminder, title };
+    },
+  };
+}

@@ -1,0 +1,766 @@
+import { and, asc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import {
+  calendarAttendees,
+  calendarEvents,
+  calendarOverrides,
+  calendarRemindersFired,
+  conversationMembers,
+  messages,
+  users,
+  type CalendarAttendeeRow,
+  type CalendarEventRow,
+  type CalendarOverrideRow,
+  type EventRow,
+  type MessageRow,
+  type RsvpStatus,
+} from '../schema/index.ts';
+import { appendEvents } from './events.ts';
+
+/** When an event (or one of its occurrences) takes place, as stored. */
+export interface CalendarTimes {
+  allDay: boolean;
+  start: string;
+  end: string;
+  timeZone: string;
+}
+
+/** A revision of a series (or single event): what the server may read, and its content. */
+export interface CalendarSeriesWrite extends CalendarTimes {
+  revision: number;
+  rrule: string | null;
+  exdates: string[];
+  reminders: number[];
+  attendees: string[];
+  /** Bounds of every occurrence (computed by the caller, which expands the recurrence). */
+  spanStartMs: number;
+  spanEndMs: number | null;
+  contentRef: string;
+}
+
+/** A revision of one occurrence changed on its own. */
+export interface CalendarOverrideWrite extends CalendarTimes {
+  recurrenceId: string;
+  revision: number;
+  contentRef: string;
+}
+
+export type CalendarChange = 'created' | 'updated' | 'deleted' | 'rsvp';
+
+export type CalendarWriteResult =
+  | { ok: true; events: EventRow[]; duplicate: boolean }
+  | {
+      ok: false;
+      reason:
+        | 'not_found'
+        | 'not_organizer'
+        | 'not_attendee'
+        | 'stale'
+        | 'bad_content'
+        | 'attendee_not_member'
+        | 'exists';
+      detail?: string;
+    };
+
+type Tx = Db;
+
+/**
+ * The encrypted message a calendar row points at must be in the event's conversation, sent by
+ * the writer, and not deleted: then the row and the signed content travel together.
+ */
+function contentMessage(
+  tx: Tx,
+  conversationId: string,
+  clientMessageId: string,
+  userId: string,
+): MessageRow | null {
+  const message = tx
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        eq(messages.clientMessageId, clientMessageId),
+      ),
+    )
+    .get();
+  if (!message || message.senderUserId !== userId || message.deletedAt !== null) return null;
+  return message;
+}
+
+function isMember(tx: Tx, conversationId: string, userId: string): boolean {
+  return (
+    tx
+      .select({ userId: conversationMembers.userId })
+      .from(conversationMembers)
+      .where(
+        and(
+          eq(conversationMembers.conversationId, conversationId),
+          eq(conversationMembers.userId, userId),
+        ),
+      )
+      .get() !== undefined
+  );
+}
+
+function nonMembers(tx: Tx, conversationId: string, userIds: string[]): string[] {
+  if (userIds.length === 0) return [];
+  const members = new Set(
+    tx
+      .select({ userId: conversationMembers.userId })
+      .from(conversationMembers)
+      .where(
+        and(
+          eq(conversationMembers.conversationId, conversationId),
+          inArray(conversationMembers.userId, userIds),
+        ),
+      )
+      .all()
+      .map((row) => row.userId),
+  );
+  return userIds.filter((id) => !members.has(id));
+}
+
+function seriesColumns(series: CalendarSeriesWrite) {
+  return {
+    revision: series.revision,
+    allDay: series.allDay,
+    start: series.start,
+    end: series.end,
+    timeZone: series.timeZone,
+    rrule: series.rrule,
+    exdates: series.exdates,
+    reminders: series.reminders,
+    spanStartMs: series.spanStartMs,
+    spanEndMs: series.spanEndMs,
+    contentRef: series.contentRef,
+  };
+}
+
+/** Replaces the attendee list, keeping the answers of those who stay. */
+function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): void {
+  const existing = new Set(
+    tx
+      .select({ userId: calendarAttendees.userId })
+      .from(calendarAttendees)
+      .where(eq(calendarAttendees.eventId, eventId))
+      .all()
+      .map((row) => row.userId),
+  );
+  const wanted = new Set(attendees);
+  const removed = [...existing].filter((id) => !wanted.has(id));
+  if (removed.length > 0) {
+    tx.delete(calendarAttendees)
+      .where(
+        and(eq(calendarAttendees.eventId, eventId), inArray(calendarAttendees.userId, removed)),
+      )
+      .run();
+  }
+  const added = attendees.filter((id) => !existing.has(id));
+  if (added.length > 0) {
+    tx.insert(calendarAttendees)
+      .values(
+        added.map((userId) => ({
+          eventId,
+          userId,
+          status: 'needs-action' as const,
+          updatedAt: now,
+        })),
+      )
+      .run();
+  }
+}
+
+/** Inserts a series inside the caller's transaction, after checking its content and attendees. */
+function insertSeries(
+  tx: Tx,
+  input: { id: string; conversationId: string; organizerId: string; series: CalendarSeriesWrite },
+  now: Date,
+): CalendarWriteResult | EventRow {
+  const message = contentMessage(
+    tx,
+    input.conversationId,
+    input.series.contentRef,
+    input.organizerId,
+  );
+  if (!message) return { ok: false, reason: 'bad_content' };
+  const outsiders = nonMembers(tx, input.conversationId, input.series.attendees);
+  if (outsiders.length > 0) {
+    return { ok: false, reason: 'attendee_not_member', detail: outsiders.join(', ') };
+  }
+  tx.insert(calendarEvents)
+    .values({
+      id: input.id,
+      conversationId: input.conversationId,
+      organizerId: input.organizerId,
+      ...seriesColumns(input.series),
+      signedByDevice: message.senderDeviceId,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run();
+  setAttendees(tx, input.id, input.series.attendees, now);
+  const [event] = appendEvents(
+    tx,
+    [
+      {
+        kind: 'calendar',
+        conversationId: input.conversationId,
+        data: { eventId: input.id, change: 'created' },
+      },
+    ],
+    now,
+  );
+  return event!;
+}
+
+/**
+ * Creates an event in one immediate transaction. The organizer must be a member, the content
+ * message theirs and in the conversation, the attendees members. Creating the same id with the
+ * same content again is an idempotent retry.
+ */
+export function createCalendarEvent(
+  db: Db,
+  input: { id: string; conversationId: string; organizerId: string; series: CalendarSeriesWrite },
+  now: Date,
+): CalendarWriteResult {
+  return db.transaction(
+    (tx) => {
+      if (!isMember(tx, input.conversationId, input.organizerId))
+        return { ok: false, reason: 'not_found' };
+      const existing = tx
+        .select()
+        .from(calendarEvents)
+        .where(eq(calendarEvents.id, input.id))
+        .get();
+      if (existing) {
+        return existing.organizerId === input.organizerId &&
+          existing.conversationId === input.conversationId &&
+          existing.contentRef === input.series.contentRef
+          ? { ok: true, events: [], duplicate: true }
+          : { ok: false, reason: 'exists' };
+      }
+      const result = insertSeries(tx, input, now);
+      return 'kind' in result ? { ok: true, events: [result], duplicate: false } : result;
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export interface CalendarChangeInput {
+  eventId: string;
+  userId: string;
+  /** The series revision the writer built on: anything else is a concurrent change. */
+  expectedRevision: number;
+  /** A new revision of the series (revision = expectedRevision + 1). */
+  series?: CalendarSeriesWrite;
+  /** A new revision of one occurrence. */
+  override?: CalendarOverrideWrite;
+  /** Overrides from this recurrence id on are dropped (they moved to a split-off series). */
+  dropOverridesFrom?: string;
+  /** This occurrence's override is dropped (the occurrence was deleted). */
+  dropOverride?: string;
+  /** New bounds of the series' occurrences, when an override moved one outside them. */
+  span?: { spanStartMs: number; spanEndMs: number | null };
+  /** Deletes the whole series. */
+  delete?: boolean;
+  /** A series split off from this one ("this and following"), in the same conversation. */
+  split?: { id: string; series: CalendarSeriesWrite };
+}
+
+/**
+ * Changes an event in one immediate transaction: only its organizer may, only while a member,
+ * and only from the revision they saw (PRECONDITION_FAILED otherwise). Every new content
+ * revision must be a message of theirs in the event's conversation.
+ */
+export function changeCalendarEvent(
+  db: Db,
+  input: CalendarChangeInput,
+  now: Date,
+): CalendarWriteResult {
+  return db.transaction(
+    (tx) => {
+      const row = tx
+        .select()
+        .from(calendarEvents)
+        .where(eq(calendarEvents.id, input.eventId))
+        .get();
+      if (!row || row.deletedAt !== null || !isMember(tx, row.conversationId, input.userId))
+        return { ok: false, reason: 'not_found' };
+      if (row.organizerId !== input.userId) return { ok: false, reason: 'not_organizer' };
+      if (row.revision !== input.expectedRevision) return { ok: false, reason: 'stale' };
+      // Every check comes before the first write, so a refusal changes nothing.
+      const splitMessage = input.split
+        ? contentMessage(tx, row.conversationId, input.split.series.contentRef, input.userId)
+        : null;
+      if (input.split) {
+        if (calendarEventById(tx, input.split.id)) return { ok: false, reason: 'exists' };
+        if (!splitMessage) return { ok: false, reason: 'bad_content' };
+      }
+      const seriesMessage = input.series
+        ? contentMessage(tx, row.conversationId, input.series.contentRef, input.userId)
+        : null;
+      if (input.series) {
+        if (input.series.revision !== row.revision + 1) return { ok: false, reason: 'stale' };
+        if (!seriesMessage) return { ok: false, reason: 'bad_content' };
+      }
+      const outsiders = nonMembers(tx, row.conversationId, [
+        ...new Set([...(input.series?.attendees ?? []), ...(input.split?.series.attendees ?? [])]),
+      ]);
+      if (outsiders.length > 0)
+        return { ok: false, reason: 'attendee_not_member', detail: outsiders.join(', ') };
+      const o = input.override;
+      const overrideMessage = o
+        ? contentMessage(tx, row.conversationId, o.contentRef, input.userId)
+        : null;
+      if (o) {
+        const previous = tx
+          .select({ revision: calendarOverrides.revision })
+          .from(calendarOverrides)
+          .where(
+            and(
+              eq(calendarOverrides.eventId, row.id),
+              eq(calendarOverrides.recurrenceId, o.recurrenceId),
+            ),
+          )
+          .get();
+        if (o.revision !== (previous?.revision ?? 0) + 1) return { ok: false, reason: 'stale' };
+        if (!overrideMessage) return { ok: false, reason: 'bad_content' };
+      }
+
+      const logged: EventRow[] = [];
+      if (input.split) {
+        const created = insertSeries(
+          tx,
+          {
+            id: input.split.id,
+            conversationId: row.conversationId,
+            organizerId: input.userId,
+            series: input.split.series,
+          },
+          now,
+        );
+        if (!('kind' in created)) return created;
+        logged.push(created);
+      }
+      if (input.delete) {
+        tx.update(calendarEvents)
+          .set({ deletedAt: now, updatedAt: now })
+          .where(eq(calendarEvents.id, row.id))
+          .run();
+      } else if (input.series && seriesMessage) {
+        tx.update(calendarEvents)
+          .set({
+            ...seriesColumns(input.series),
+            signedByDevice: seriesMessage.senderDeviceId,
+            updatedAt: now,
+          })
+          .where(eq(calendarEvents.id, row.id))
+          .run();
+        setAttendees(tx, row.id, input.series.attendees, now);
+      }
+      if (input.dropOverridesFrom !== undefined) {
+        tx.delete(calendarOverrides)
+          .where(
+            and(
+              eq(calendarOverrides.eventId, row.id),
+              gte(calendarOverrides.recurrenceId, input.dropOverridesFrom),
+            ),
+          )
+          .run();
+      }
+      if (input.dropOverride !== undefined) {
+        tx.delete(calendarOverrides)
+          .where(
+            and(
+              eq(calendarOverrides.eventId, row.id),
+              eq(calendarOverrides.recurrenceId, input.dropOverride),
+            ),
+          )
+          .run();
+      }
+      if (input.span && !input.delete) {
+        tx.update(calendarEvents).set(input.span).where(eq(calendarEvents.id, row.id)).run();
+      }
+      if (o && overrideMessage) {
+        const values = {
+          revision: o.revision,
+          allDay: o.allDay,
+          start: o.start,
+          end: o.end,
+          timeZone: o.timeZone,
+          contentRef: o.contentRef,
+          signedByDevice: overrideMessage.senderDeviceId,
+          updatedAt: now,
+        };
+        tx.insert(calendarOverrides)
+          .values({ eventId: row.id, recurrenceId: o.recurrenceId, ...values })
+          .onConflictDoUpdate({
+            target: [calendarOverrides.eventId, calendarOverrides.recurrenceId],
+            set: values,
+          })
+          .run();
+      }
+      logged.push(
+        ...appendEvents(
+          tx,
+          [
+            {
+              kind: 'calendar',
+              conversationId: row.conversationId,
+              data: { eventId: row.id, change: input.delete ? 'deleted' : 'updated' },
+            },
+          ],
+          now,
+        ),
+      );
+      return { ok: true, events: logged, duplicate: false };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** Records an attendee's answer; the answer's message must be theirs, in the conversation. */
+export function setCalendarRsvp(
+  db: Db,
+  input: { eventId: string; userId: string; status: RsvpStatus; rsvpRef: string },
+  now: Date,
+): CalendarWriteResult {
+  return db.transaction(
+    (tx) => {
+      const row = tx
+        .select()
+        .from(calendarEvents)
+        .where(eq(calendarEvents.id, input.eventId))
+        .get();
+      if (!row || row.deletedAt !== null || !isMember(tx, row.conversationId, input.userId))
+        return { ok: false, reason: 'not_found' };
+      const attendee = tx
+        .select()
+        .from(calendarAttendees)
+        .where(
+          and(eq(calendarAttendees.eventId, row.id), eq(calendarAttendees.userId, input.userId)),
+        )
+        .get();
+      if (!attendee) return { ok: false, reason: 'not_attendee' };
+      const message = contentMessage(tx, row.conversationId, input.rsvpRef, input.userId);
+      if (!message) return { ok: false, reason: 'bad_content' };
+      if (attendee.rsvpRef === input.rsvpRef) return { ok: true, events: [], duplicate: true };
+      tx.update(calendarAttendees)
+        .set({
+          status: input.status,
+          rsvpRef: input.rsvpRef,
+          rsvpDevice: message.senderDeviceId,
+          updatedAt: now,
+        })
+        .where(
+          and(eq(calendarAttendees.eventId, row.id), eq(calendarAttendees.userId, input.userId)),
+        )
+        .run();
+      const events = appendEvents(
+        tx,
+        [
+          {
+            kind: 'calendar',
+            conversationId: row.conversationId,
+            data: { eventId: row.id, change: 'rsvp', userId: input.userId },
+          },
+        ],
+        now,
+      );
+      return { ok: true, events, duplicate: false };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export function calendarEventById(db: Db, id: string): CalendarEventRow | undefined {
+  return db.select().from(calendarEvents).where(eq(calendarEvents.id, id)).get();
+}
+
+/** Whether the span [spanStartMs, spanEndMs] meets [fromMs, toMs). */
+function spanMeets(fromMs: number, toMs: number) {
+  return and(
+    sql`${calendarEvents.spanStartMs} < ${toMs}`,
+    or(isNull(calendarEvents.spanEndMs), sql`${calendarEvents.spanEndMs} > ${fromMs}`),
+  );
+}
+
+/**
+ * Events that may have occurrences in [fromMs, toMs): of one conversation, or (no
+ * conversation) the user's own: in their conversations, organized by them or inviting them.
+ */
+export function calendarEventsInRange(
+  db: Db,
+  input: { userId: string; conversationId?: string; fromMs: number; toMs: number },
+): CalendarEventRow[] {
+  const invited = db
+    .select({ eventId: calendarAttendees.eventId })
+    .from(calendarAttendees)
+    .where(eq(calendarAttendees.userId, input.userId));
+  return db
+    .select({ event: calendarEvents })
+    .from(calendarEvents)
+    .innerJoin(
+      conversationMembers,
+      and(
+        eq(conversationMembers.conversationId, calendarEvents.conversationId),
+        eq(conversationMembers.userId, input.userId),
+      ),
+    )
+    .where(
+      and(
+        isNull(calendarEvents.deletedAt),
+        spanMeets(input.fromMs, input.toMs),
+        input.conversationId
+          ? eq(calendarEvents.conversationId, input.conversationId)
+          : or(eq(calendarEvents.organizerId, input.userId), inArray(calendarEvents.id, invited)),
+      ),
+    )
+    .orderBy(asc(calendarEvents.spanStartMs))
+    .all()
+    .map((row) => row.event);
+}
+
+export interface CalendarAttendeeView extends CalendarAttendeeRow {
+  username: string;
+}
+
+export interface CalendarDetails {
+  overrides: Map<string, CalendarOverrideRow[]>;
+  attendees: Map<string, CalendarAttendeeView[]>;
+  /** Content and answer messages, by `conversationId/clientMessageId`. */
+  messages: Map<string, MessageRow>;
+  organizers: Map<string, string>;
+}
+
+/** Overrides, attendees (with names) and the messages that events and answers point at. */
+export function calendarDetails(db: Db, rows: CalendarEventRow[]): CalendarDetails {
+  const ids = rows.map((r) => r.id);
+  const details: CalendarDetails = {
+    overrides: new Map(),
+    attendees: new Map(),
+    messages: new Map(),
+    organizers: new Map(),
+  };
+  if (ids.length === 0) return details;
+  for (const o of db
+    .select()
+    .from(calendarOverrides)
+    .where(inArray(calendarOverrides.eventId, ids))
+    .orderBy(asc(calendarOverrides.recurrenceId))
+    .all()) {
+    const list = details.overrides.get(o.eventId) ?? [];
+    list.push(o);
+    details.overrides.set(o.eventId, list);
+  }
+  for (const a of db
+    .select({ attendee: calendarAttendees, username: users.username })
+    .from(calendarAttendees)
+    .innerJoin(users, eq(users.id, calendarAttendees.userId))
+    .where(inArray(calendarAttendees.eventId, ids))
+    .orderBy(asc(users.username))
+    .all()) {
+    const list = details.attendees.get(a.attendee.eventId) ?? [];
+    list.push({ ...a.attendee, username: a.username });
+    details.attendees.set(a.attendee.eventId, list);
+  }
+  const organizerIds = [...new Set(rows.map((r) => r.organizerId))];
+  for (const u of db
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(inArray(users.id, organizerIds))
+    .all()) {
+    details.organizers.set(u.id, u.username);
+  }
+  const conversationOf = new Map(rows.map((r) => [r.id, r.conversationId]));
+  const wanted = new Map<string, string[]>();
+  const want = (conversationId: string, ref: string | null) => {
+    if (!ref) return;
+    const list = wanted.get(conversationId) ?? [];
+    list.push(ref);
+    wanted.set(conversationId, list);
+  };
+  for (const r of rows) want(r.conversationId, r.contentRef);
+  for (const [eventId, list] of details.overrides)
+    for (const o of list) want(conversationOf.get(eventId)!, o.contentRef);
+  for (const [eventId, list] of details.attendees)
+    for (const a of list) want(conversationOf.get(eventId)!, a.rsvpRef);
+  for (const [conversationId, refs] of wanted) {
+    for (const m of db
+      .select()
+      .from(messages)
+      .where(
+        and(eq(messages.conversationId, conversationId), inArray(messages.clientMessageId, refs)),
+      )
+      .all()) {
+      details.messages.set(`${m.conversationId}/${m.clientMessageId}`, m);
+    }
+  }
+  return details;
+}
+
+/**
+ * What makes users busy in [fromMs, toMs): events they organize, or were invited to and
+ * accepted, in conversations they are still in. Each row names which of `userIds` it is for.
+ */
+export function busyEventsOf(
+  db: Db,
+  userIds: string[],
+  fromMs: number,
+  toMs: number,
+): { userId: string; event: CalendarEventRow }[] {
+  if (userIds.length === 0) return [];
+  const organized = db
+    .select({ userId: calendarEvents.organizerId, event: calendarEvents })
+    .from(calendarEvents)
+    .innerJoin(
+      conversationMembers,
+      and(
+        eq(conversationMembers.conversationId, calendarEvents.conversationId),
+        eq(conversationMembers.userId, calendarEvents.organizerId),
+      ),
+    )
+    .where(
+      and(
+        isNull(calendarEvents.deletedAt),
+        inArray(calendarEvents.organizerId, userIds),
+        spanMeets(fromMs, toMs),
+      ),
+    )
+    .all();
+  const accepted = db
+    .select({ userId: calendarAttendees.userId, event: calendarEvents })
+    .from(calendarAttendees)
+    .innerJoin(calendarEvents, eq(calendarEvents.id, calendarAttendees.eventId))
+    .innerJoin(
+      conversationMembers,
+      and(
+        eq(conversationMembers.conversationId, calendarEvents.conversationId),
+        eq(conversationMembers.userId, calendarAttendees.userId),
+      ),
+    )
+    .where(
+      and(
+        isNull(calendarEvents.deletedAt),
+        inArray(calendarAttendees.userId, userIds),
+        eq(calendarAttendees.status, 'accepted'),
+        spanMeets(fromMs, toMs),
+      ),
+    )
+    .all();
+  return [...organized, ...accepted];
+}
+
+/** Overrides of the given events (for expanding busy time and reminders). */
+export function overridesOf(db: Db, eventIds: string[]): Map<string, CalendarOverrideRow[]> {
+  const map = new Map<string, CalendarOverrideRow[]>();
+  if (eventIds.length === 0) return map;
+  for (const o of db
+    .select()
+    .from(calendarOverrides)
+    .where(inArray(calendarOverrides.eventId, eventIds))
+    .all()) {
+    const list = map.get(o.eventId) ?? [];
+    list.push(o);
+    map.set(o.eventId, list);
+  }
+  return map;
+}
+
+/** Live events with reminders whose occurrences may still be running at `fromMs` or later. */
+export function calendarEventsWithReminders(db: Db, fromMs: number): CalendarEventRow[] {
+  return db
+    .select()
+    .from(calendarEvents)
+    .where(
+      and(
+        isNull(calendarEvents.deletedAt),
+        ne(calendarEvents.reminders, sql`'[]'`),
+        or(isNull(calendarEvents.spanEndMs), sql`${calendarEvents.spanEndMs} >= ${fromMs}`),
+      ),
+    )
+    .all();
+}
+
+/** Keys (`eventId/occurrenceStartMs/minutesBefore`) of reminders fired at or after `sinceMs`. */
+export function firedReminderKeys(db: Db, sinceMs: number): Set<string> {
+  return new Set(
+    db
+      .select()
+      .from(calendarRemindersFired)
+      .where(sql`${calendarRemindersFired.dueAt} >= ${sinceMs}`)
+      .all()
+      .map((r) => `${r.eventId}/${r.occurrenceStartMs}/${r.minutesBefore}`),
+  );
+}
+
+export interface DueReminder {
+  eventId: string;
+  occurrenceStartMs: number;
+  minutesBefore: number;
+  dueAt: Date;
+  /** Facts for the content-free event the recipients receive. */
+  recurrenceId: string | null;
+  start: string;
+  allDay: boolean;
+}
+
+/**
+ * Fires a reminder: records it and logs one content-free event per recipient (the organizer
+ * and every attendee who has not declined, while still members) in one immediate transaction.
+ * A reminder already recorded logs nothing, so it never fires twice. Returns the logged events.
+ */
+export function fireReminder(db: Db, reminder: DueReminder, now: Date): EventRow[] {
+  return db.transaction(
+    (tx) => {
+      const recorded = tx
+        .insert(calendarRemindersFired)
+        .values({
+          eventId: reminder.eventId,
+          occurrenceStartMs: reminder.occurrenceStartMs,
+          minutesBefore: reminder.minutesBefore,
+          dueAt: reminder.dueAt,
+          firedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning()
+        .all();
+      if (recorded.length === 0) return [];
+      const event = tx
+        .select()
+        .from(calendarEvents)
+        .where(eq(calendarEvents.id, reminder.eventId))
+        .get();
+      if (!event || event.deletedAt !== null) return [];
+      const invited = tx
+        .select({ userId: calendarAttendees.userId })
+        .from(calendarAttendees)
+        .where(
+          and(eq(calendarAttendees.eventId, event.id), ne(calendarAttendees.status, 'declined')),
+        )
+        .all()
+        .map((r) => r.userId);
+      const candidates = [event.organizerId, ...invited];
+      const outsiders = new Set(nonMembers(tx, event.conversationId, candidates));
+      const recipients = candidates.filter((id) => !outsiders.has(id));
+      return appendEvents(
+        tx,
+        recipients.map((userId) => ({
+          kind: 'calendar.reminder' as const,
+          userId,
+          conversationId: event.conversationId,
+          data: {
+            eventId: event.id,
+            recurrenceId: reminder.recurrenceId,
+            start: reminder.start,
+            allDay: reminder.allDay,
+            minutesBefore: reminder.minutesBefore,
+          },
+        })),
+        now,
+      );
+    },
+    { behavior: 'immediate' },
+  );
+}
