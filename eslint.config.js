@@ -80,6 +80,7 @@ export default tseslint.config(
       '**/test/**',
       '**/e2e/**',
       '**/bench/**',
+      'apps/api/reliability/**',
       'scripts/**',
       '**/examples/**',
     ],

@@ -10,6 +10,12 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('info');
     expect(config.secureCookies).toBe(false);
     expect(config.limits.maxBodyBytes).toBe(1024 * 1024);
+    expect(config.timeouts).toEqual({
+      headersMs: 20_000,
+      keepAliveMs: 5_000,
+      wsPingMs: 30_000,
+      wsPongWaitMs: 10_000,
+    });
   });
 
   it('names the variable and the reason when a value is bad', () => {

@@ -60,6 +60,10 @@ const envSchema = z.object({
   MAX_FILE_BYTES: positiveInt(64 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),
   FILE_QUOTA_BYTES: positiveInt(Number.MAX_SAFE_INTEGER).default(2 * 1024 * 1024 * 1024),
   DEMO: boolean.default(false),
+  HEADERS_TIMEOUT_MS: positiveInt(10 * 60_000).default(20_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(10 * 60_000).default(5_000),
+  WS_PING_MS: positiveInt(10 * 60_000).default(30_000),
+  WS_PONG_WAIT_MS: positiveInt(10 * 60_000).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -87,6 +91,17 @@ export interface Config {
     maxFileBytes: number;
     /** Bytes of files one user may keep. */
     fileQuotaBytes: number;
+  };
+  /** How long slow or silent peers are waited for. */
+  timeouts: {
+    /** A request's headers must arrive within this (slowloris). */
+    headersMs: number;
+    /** An idle keep-alive HTTP connection is closed after this. */
+    keepAliveMs: number;
+    /** A WebSocket silent for this long is sent a PING… */
+    wsPingMs: number;
+    /** …and closed when no message follows within this. */
+    wsPongWaitMs: number;
   };
 }
 
@@ -126,6 +141,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxFileBytes: e.MAX_FILE_BYTES,
       fileQuotaBytes: e.FILE_QUOTA_BYTES,
+    },
+    timeouts: {
+      headersMs: e.HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      wsPingMs: e.WS_PING_MS,
+      wsPongWaitMs: e.WS_PONG_WAIT_MS,
     },
   };
 }

@@ -32,3 +32,12 @@ export const invalidField = (field: string, message: string) =>
   new DomainError('invalid', message, { [field]: [message] });
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new DomainError('rate_limited', message, undefined, retryAfterSeconds);
+
+/**
+ * Whether `error` is storage running out: SQLite's "database or disk is full" or the file
+ * system's ENOSPC. Nothing was written (the transaction rolled back), so the client may retry.
+ */
+export function isStorageFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}

@@ -10,6 +10,7 @@ import { applyWSSHandler, jsonEncoder } from '@trpc/server/adapters/ws';
 import { TRPCError } from '@trpc/server';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
+import { isStorageFull } from './errors.ts';
 import { appRouter } from './router.ts';
 import { createHttpContext, createWsContext, type ServerDeps } from './trpc/context.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
@@ -25,6 +26,12 @@ export interface RunningServer {
   url: string;
   /** Graceful stop: refuse new work, tell sockets to reconnect, finish in-flight requests. */
   close(): Promise<void>;
+}
+
+/** An error the `ws` library raises for a frame that breaks the protocol (codes `WS_ERR_*`). */
+function isPeerProtocolError(cause: unknown): cause is Error {
+  const code = (cause as { code?: unknown } | null)?.code;
+  return cause instanceof Error && typeof code === 'string' && code.startsWith('WS_ERR_');
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {
@@ -43,8 +50,9 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, logger } = deps;
-  const { limits } = config;
+  const { limits, timeouts } = config;
 
+  let storageFullLoggedAt = 0;
   const onError = ({
     error,
     path,
@@ -55,7 +63,20 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     ctx?: { meta: { requestId: string } } | undefined;
   }) => {
     // Expected failures are answers, not incidents; only unexpected ones are logged, once.
-    if (error.code === 'INTERNAL_SERVER_ERROR') {
+    if (error.code === 'SERVICE_UNAVAILABLE' && isStorageFull(error.cause)) {
+      // Once a minute at most: every write fails while the disk is full.
+      if (Date.now() - storageFullLoggedAt > 60_000) {
+        storageFullLoggedAt = Date.now();
+        logger.error({ event: 'storage.full', path }, 'out of storage space: writes are refused');
+      }
+    } else if (isPeerProtocolError(error.cause)) {
+      // A WebSocket peer broke the protocol (an oversized frame, say): the socket is closed
+      // with the matching code; it is the peer's fault, not an incident of ours.
+      logger.info(
+        { event: 'ws.protocol_error', reason: error.cause.message, requestId: ctx?.meta.requestId },
+        'closed a WebSocket that broke the protocol',
+      );
+    } else if (error.code === 'INTERNAL_SERVER_ERROR') {
       logger.error(
         { err: error.cause ?? error, path, requestId: ctx?.meta.requestId },
         'unexpected error',
@@ -97,7 +118,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const fileRoutes = createFileRoutes(deps);
   let draining = false;
 
-  const httpServer = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+  // Node checks header and request deadlines on this interval (30 s by default), so a slowloris
+  // would otherwise hold its socket up to 30 s past the headers timeout.
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, timeouts.headersMs / 4));
+  const httpServer = createHttpServer({ connectionsCheckingInterval }, (req, res) => {
     setSecurityHeaders(res, config.secureCookies);
     const url = req.url ?? '/';
     if (url === '/healthz' || url.startsWith('/healthz?')) {
@@ -132,10 +156,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   // Slow headers are cut early (slowloris); a body may take long (a 100 MiB upload on a slow
   // link) but not stall: 60 s without a byte closes the socket.
-  httpServer.headersTimeout = 20_000;
+  httpServer.headersTimeout = timeouts.headersMs;
   httpServer.requestTimeout = 30 * 60_000;
   httpServer.timeout = 60_000;
-  httpServer.keepAliveTimeout = 5_000;
+  httpServer.keepAliveTimeout = timeouts.keepAliveMs;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxWsFrameBytes });
   // Registered before tRPC's handler, so connection state exists before its first message.
@@ -145,7 +169,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     router: appRouter,
     createContext: (opts) => createWsContext(deps, opts),
     onError,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    keepAlive: { enabled: true, pingMs: timeouts.wsPingMs, pongWaitMs: timeouts.wsPongWaitMs },
     experimental_encoder: {
       encode: jsonEncoder.encode,
       decode(data) {

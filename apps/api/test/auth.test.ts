@@ -267,6 +267,15 @@ describe('origin checks', () => {
     expect(response.status).toBe(403);
   });
 
+  it('refuses a POST the browser marks cross-site even without an Origin', async () => {
+    const response = await fetch(`${server.url}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(403);
+  });
+
   it('allows a configured origin and requests with no Origin', async () => {
     const other = await startTestServer({ ALLOWED_ORIGINS: 'https://app.example' });
     try {

@@ -27,7 +27,7 @@ describe('createDb', () => {
     expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(sqlite.pragma('synchronous', { simple: true })).toBe(2);
     expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(sqlite.pragma('busy_timeout', { simple: true })).toBe(30_000);
   });
 
   it('applies migrations idempotently', () => {

@@ -16,8 +16,14 @@ export interface DbHandle {
   close(): void;
 }
 
+const DEFAULT_BUSY_TIMEOUT_MS = 30_000;
+
 export interface CreateDbOptions {
-  /** How long a writer waits for another connection's lock before SQLITE_BUSY, in ms. */
+  /**
+   * How long a writer waits for another connection's lock before SQLITE_BUSY, in ms (30 s by
+   * default: on a loaded machine a writer queued behind others can wait seconds for its turn,
+   * and waiting is always better than failing a write).
+   */
   busyTimeoutMs?: number;
 }
 
@@ -32,7 +38,7 @@ export function createDb(path: string, options: CreateDbOptions = {}): DbHandle 
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
   const db = drizzle(sqlite, { schema });
   return {
     db,
@@ -41,4 +47,13 @@ export function createDb(path: string, options: CreateDbOptions = {}): DbHandle 
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * SQLite's full integrity check of an open database: `['ok']` when every page, index and
+ * constraint is sound, otherwise the problems found (at most 100).
+ */
+export function integrityCheck(handle: DbHandle): string[] {
+  const rows = handle.sqlite.pragma('integrity_check') as { integrity_check: string }[];
+  return rows.map((row) => row.integrity_check);
 }

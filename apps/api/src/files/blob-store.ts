@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isStorageFull } from '../errors.ts';
 
 /** File ids are 16 random bytes in hex; nothing else ever becomes part of a path. */
 export const FILE_ID = /^[0-9a-f]{32}$/;
 
 export class UploadError extends Error {
   constructor(
-    readonly reason: 'too_large' | 'size_mismatch' | 'aborted',
+    readonly reason: 'too_large' | 'size_mismatch' | 'aborted' | 'storage_full',
     message: string,
   ) {
     super(message);
@@ -94,6 +95,12 @@ export function createBlobStore(dataDir: string) {
       } catch (error) {
         await rm(partial, { force: true });
         if (error instanceof UploadError) throw error;
+        if (isStorageFull(error)) {
+          throw new UploadError(
+            'storage_full',
+            'The server is out of storage space; try again later',
+          );
+        }
         throw new UploadError('aborted', 'The upload was interrupted');
       }
     },

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { deleteFileRow, fileById, membershipOf, setFileHash } from '@securechat/db';
 import { requestSessionId, type ServerDeps } from '../trpc/context.ts';
+import { isStorageFull } from '../errors.ts';
 import { FILE_ID, UploadError } from './blob-store.ts';
 
 /**
@@ -58,8 +59,29 @@ export function createFileRoutes(deps: ServerDeps) {
     try {
       setFileHash(db, id, await blobs.write(id, req, { size: file.size }));
     } catch (error) {
-      // Nothing of a failed upload stays: not the partial blob, not its reservation.
-      deleteFileRow(db, id);
+      // Nothing of a failed upload stays: not the partial blob, not its reservation (unless
+      // the disk is too full even to delete it: the cleanup at the next start removes it).
+      try {
+        deleteFileRow(db, id);
+      } catch (deleteError) {
+        if (!isStorageFull(deleteError)) throw deleteError;
+      }
+      if (
+        isStorageFull(error) ||
+        (error instanceof UploadError && error.reason === 'storage_full')
+      ) {
+        res.setHeader('Connection', 'close');
+        deps.logger.error(
+          { event: 'storage.full', path: '/files' },
+          'out of storage space: upload refused',
+        );
+        return fail(
+          res,
+          503,
+          'SERVICE_UNAVAILABLE',
+          'The server is out of storage space, so nothing was saved; try again later',
+        );
+      }
       if (!(error instanceof UploadError) || error.reason === 'aborted') {
         if (!res.headersSent && !req.destroyed)
           fail(res, 400, 'BAD_REQUEST', 'The upload was interrupted');
@@ -139,8 +161,15 @@ export function createFileRoutes(deps: ServerDeps) {
       fail(res, 404, 'NOT_FOUND', 'No such file');
       return true;
     }
-    if (req.method === 'PUT') void upload(req, res, id);
-    else if (req.method === 'GET' || req.method === 'HEAD') void download(req, res, id);
+    // A failure nobody expected answers 500 and is logged; it never takes the process down.
+    const unexpected = (error: unknown) => {
+      deps.logger.error({ err: error, path: '/files' }, 'unexpected error');
+      if (!res.headersSent) fail(res, 500, 'INTERNAL_SERVER_ERROR', 'Something went wrong');
+      else res.destroy();
+    };
+    if (req.method === 'PUT') upload(req, res, id).catch(unexpected);
+    else if (req.method === 'GET' || req.method === 'HEAD')
+      download(req, res, id).catch(unexpected);
     else {
       res.setHeader('Allow', 'GET, HEAD, PUT');
       fail(res, 405, 'METHOD_NOT_SUPPORTED', 'Use GET or PUT');

@@ -21,11 +21,11 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
  * Whether a request's Origin may act with the user's cookies: the server's own origin (the
  * Origin's host equals the Host header) or one configured in ALLOWED_ORIGINS. Requests without
  * an Origin (services using bearer tokens, curl) carry no ambient browser credentials of a
- * third-party site, so they pass.
+ * third-party site, so they pass, unless the browser marks them cross-site (Fetch Metadata).
  */
 export function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
   const origin = req.headers.origin;
-  if (origin === undefined) return true;
+  if (origin === undefined) return req.headers['sec-fetch-site'] !== 'cross-site';
   if (allowed.includes(origin)) return true;
   try {
     return new URL(origin).host === req.headers.host;

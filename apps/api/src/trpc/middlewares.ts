@@ -1,12 +1,22 @@
 import { TRPCError } from '@trpc/server';
-import { DomainError } from '../errors.ts';
+import { DomainError, isStorageFull } from '../errors.ts';
 import { middleware, toTRPCError } from './init.ts';
 
-/** Maps a domain error thrown by a handler to its tRPC code (see trpc/init.ts). */
+/**
+ * Maps a domain error thrown by a handler to its tRPC code (see trpc/init.ts), and storage
+ * running out to SERVICE_UNAVAILABLE: the write did not happen and a retry later can succeed.
+ */
 export const mapDomainErrors = middleware(async function mapDomainErrors({ next }) {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError)
     throw toTRPCError(result.error.cause);
+  if (!result.ok && isStorageFull(result.error.cause)) {
+    throw new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The server is out of storage space, so nothing was saved; try again later',
+      cause: result.error.cause,
+    });
+  }
   return result;
 });
 

@@ -45,16 +45,11 @@ export function updateUserSettings(
   settings: { sendReadReceipts?: boolean | undefined; sendTyping?: boolean | undefined },
 ): { sendReadReceipts: boolean; sendTyping: boolean } {
   const set = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-  const query = db.update(users).set(set).where(eq(users.id, userId));
+  const columns = { sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping };
+  // Drizzle throws on an empty `set`, so a change of nothing is a read.
   const row =
     Object.keys(set).length > 0
-      ? query
-          .returning({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping })
-          .get()
-      : db
-          .select({ sendReadReceipts: users.sendReadReceipts, sendTyping: users.sendTyping })
-          .from(users)
-          .where(eq(users.id, userId))
-          .get();
+      ? db.update(users).set(set).where(eq(users.id, userId)).returning(columns).get()
+      : db.select(columns).from(users).where(eq(users.id, userId)).get();
   return row!;
 }
