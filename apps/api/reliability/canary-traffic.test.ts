@@ -1,6 +1,7 @@
 import { createClient, type SecureChatClient } from '@securechat/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAll } from '../test/fixtures.ts';
 import { uniqueName } from '../test/harness.ts';
 import { canary, watchSecret } from './canary.ts';
 import { startReliabilityServer, type ReliabilityServer } from './server.ts';
@@ -33,16 +34,6 @@ async function person(prefix: string) {
   watchSecret('token', client.token!);
   await client.devices.setup();
   return { client, id: user.id, username, password };
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    chunks.push(value);
-  }
 }
 
 describe('canary traffic (scanned at the end of the suite)', () => {

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { createTransport, apiErrorCode, fieldErrors } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { code as codeOf } from './fixtures.ts';
 import { openRawSocket } from './raw-ws.ts';
 import {
   PASSWORD,
@@ -19,15 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | null> {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return apiErrorCode(error);
-  }
-}
 
 async function caught(promise: Promise<unknown>): Promise<unknown> {
   try {

@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { apiErrorCode } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/router.ts';
 import { opaqueCalendarEvent } from './calendar-fixtures.ts';
-import { devicesOf, opaqueCommit, opaqueMessage, opaqueUser, type OpaqueUser } from './fixtures.ts';
+import {
+  code,
+  devicesOf,
+  opaqueCommit,
+  opaqueMessage,
+  opaqueUser,
+  type OpaqueUser,
+} from './fixtures.ts';
 import { PASSWORD, nodeClient, startTestServer, waitFor, type TestServer } from './harness.ts';
 
 /**
@@ -17,15 +23,6 @@ let bob: OpaqueUser;
 let mallory: OpaqueUser;
 let conversationId: string;
 let messageId: string;
-
-async function code(promise: Promise<unknown>): Promise<string | null> {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return apiErrorCode(error);
-  }
-}
 
 beforeAll(async () => {
   server = await startTestServer();

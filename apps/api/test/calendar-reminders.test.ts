@@ -2,46 +2,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createClient, type ClientEvent, type SecureChatClient } from '@securechat/client';
+import type { SecureChatClient } from '@securechat/client';
 import { createDb } from '@securechat/db';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../src/app.ts';
-import { loadConfig } from '../src/env.ts';
 import { createLogger } from '../src/logger.ts';
-import { PASSWORD, startTestServer, uniqueName, waitFor, type TestServer } from './harness.ts';
+import { collect as collectEvents, createGroup, people, person } from './fixtures.ts';
+import { startTestServer, testConfig, waitFor, type TestServer } from './harness.ts';
 
-interface Person {
-  client: SecureChatClient;
-  id: string;
-  username: string;
-}
-
-async function person(url: string, prefix: string): Promise<Person> {
-  const client = createClient({
-    url,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  const username = uniqueName(prefix);
-  const user = await client.auth.register(username, PASSWORD);
-  await client.devices.setup();
-  return { client, id: user.id, username };
-}
-
+/** A client's events, with the reminders among them stamped with the time they arrived. */
 function collect(client: SecureChatClient) {
-  const events: ClientEvent[] = [];
-  const stream = client.events();
-  const done = (async () => {
-    for await (const event of stream) events.push(event);
-  })().catch(() => {});
+  const collected = collectEvents(client);
   return {
-    events,
+    ...collected,
     reminders: () =>
-      events.flatMap((e) => (e.type === 'calendar.reminder' ? [{ ...e, at: Date.now() }] : [])),
-    async stop() {
-      await stream.return?.(undefined);
-      await done;
-    },
+      collected.events.flatMap((e) =>
+        e.type === 'calendar.reminder' ? [{ ...e, at: Date.now() }] : [],
+      ),
   };
 }
 
@@ -71,23 +48,12 @@ describe('calendar reminders', () => {
         },
       }),
     );
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'test',
-    });
+    const config = testConfig(dataDir);
     let app: App = await startApp(config, logger, { clock });
     const port = app.port;
     const url = `http://127.0.0.1:${port}`;
-    const alice = await person(url, 'ra');
-    const bob = await person(url, 'rb');
-    const carol = await person(url, 'rc');
-    const { id: group } = await alice.client.conversations.createGroup({
-      title: 'Standups',
-      members: [bob.username, carol.username],
-    });
+    const [alice, bob, carol] = await people(url, 'ra', 'rb', 'rc');
+    const group = await createGroup(alice, 'Standups', [bob, carol]);
     const startMs = wholeSecond(nowMs + 30 * MINUTE);
     const { event } = await alice.client.calendar.create({
       conversationId: group,

@@ -4,56 +4,12 @@ import {
   apiErrorCode,
   CalendarForbiddenError,
   CalendarVerificationError,
-  createClient,
   fieldErrors,
-  type ClientEvent,
-  type SecureChatClient,
 } from '@securechat/client';
 import { createDb } from '@securechat/db';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, startTestServer, uniqueName, waitFor, type TestServer } from './harness.ts';
-
-interface Person {
-  client: SecureChatClient;
-  id: string;
-  username: string;
-}
-
-async function person(url: string, prefix: string): Promise<Person> {
-  const client = createClient({
-    url,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  const username = uniqueName(prefix);
-  const user = await client.auth.register(username, PASSWORD);
-  await client.devices.setup();
-  return { client, id: user.id, username };
-}
-
-function collect(client: SecureChatClient) {
-  const events: ClientEvent[] = [];
-  const stream = client.events();
-  const done = (async () => {
-    for await (const event of stream) events.push(event);
-  })().catch(() => {});
-  return {
-    events,
-    async stop() {
-      await stream.return?.(undefined);
-      await done;
-    },
-  };
-}
-
-async function code(promise: Promise<unknown>): Promise<string | null> {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return apiErrorCode(error);
-  }
-}
+import { code, collect, createGroup, people, person } from './fixtures.ts';
+import { startTestServer, waitFor, type TestServer } from './harness.ts';
 
 /** The wall-clock time of an instant in a zone, as HH:mm. */
 function localTime(instant: string, timeZone: string): string {
@@ -154,8 +110,7 @@ describe('calendar: time', () => {
   });
 
   it('leaves out an EXDATE and moves one occurrence (RECURRENCE-ID), for the attendee too', async () => {
-    const alice = await person(server.url, 'exa');
-    const bob = await person(server.url, 'exb');
+    const [alice, bob] = await people(server.url, 'exa', 'exb');
     const { id: conversationId } = await alice.client.conversations.openDirect(bob.username);
     const { event } = await alice.client.calendar.create({
       conversationId,
@@ -372,14 +327,8 @@ describe('calendar: time', () => {
 
 describe('calendar: people', () => {
   it('RSVP and free/busy across three users, with conflicts and no content', async () => {
-    const alice = await person(server.url, 'rsa');
-    const bob = await person(server.url, 'rsb');
-    const carol = await person(server.url, 'rsc');
-    const dave = await person(server.url, 'rsd');
-    const { id: group } = await alice.client.conversations.createGroup({
-      title: 'Planning',
-      members: [bob.username, carol.username],
-    });
+    const [alice, bob, carol, dave] = await people(server.url, 'rsa', 'rsb', 'rsc', 'rsd');
+    const group = await createGroup(alice, 'Planning', [bob, carol]);
     const title1 = `Kickoff ${randomBytes(4).toString('hex')}`;
     const { event: kickoff } = await alice.client.calendar.create({
       conversationId: group,
@@ -470,14 +419,8 @@ describe('calendar: people', () => {
   });
 
   it('lets no outsider read or change an event, and no attendee change it', async () => {
-    const alice = await person(server.url, 'aca');
-    const bob = await person(server.url, 'acb');
-    const carol = await person(server.url, 'acc');
-    const mallory = await person(server.url, 'acm');
-    const { id: group } = await alice.client.conversations.createGroup({
-      title: 'Private',
-      members: [bob.username, carol.username],
-    });
+    const [alice, bob, carol, mallory] = await people(server.url, 'aca', 'acb', 'acc', 'acm');
+    const group = await createGroup(alice, 'Private', [bob, carol]);
     const { event } = await alice.client.calendar.create({
       conversationId: group,
       title: 'Board meeting',
@@ -576,8 +519,7 @@ describe('calendar: people', () => {
   });
 
   it('detects server-side tampering with the metadata or an answer', async () => {
-    const alice = await person(server.url, 'tma');
-    const bob = await person(server.url, 'tmb');
+    const [alice, bob] = await people(server.url, 'tma', 'tmb');
     const { id } = await alice.client.conversations.openDirect(bob.username);
     const { event } = await alice.client.calendar.create({
       conversationId: id,
@@ -642,8 +584,7 @@ describe('calendar: people', () => {
 
 describe('calendar: live and private', () => {
   it('delivers changes live, shows the event card in the chat, and folds answers away', async () => {
-    const alice = await person(server.url, 'lva');
-    const bob = await person(server.url, 'lvb');
+    const [alice, bob] = await people(server.url, 'lva', 'lvb');
     const { id } = await alice.client.conversations.openDirect(bob.username);
     await alice.client.messages.send(id, { text: 'shall we meet?' });
     const bobs = collect(bob.client);
@@ -700,8 +641,7 @@ describe('calendar: live and private', () => {
   });
 
   it('keeps private events in the notes conversation, visible to no one else', async () => {
-    const alice = await person(server.url, 'pva');
-    const bob = await person(server.url, 'pvb');
+    const [alice, bob] = await people(server.url, 'pva', 'pvb');
     await alice.client.conversations.openDirect(bob.username);
     const { event } = await alice.client.calendar.create({
       title: 'Doctor',
@@ -724,8 +664,7 @@ describe('calendar: live and private', () => {
   });
 
   it('keeps event titles out of the database file, its WAL and the server log', async () => {
-    const alice = await person(server.url, 'cna');
-    const bob = await person(server.url, 'cnb');
+    const [alice, bob] = await people(server.url, 'cna', 'cnb');
     const canary = `calendar-canary-${randomBytes(12).toString('hex')}`;
     const { id } = await alice.client.conversations.openDirect(bob.username);
     const { event } = await alice.client.calendar.create({

@@ -1,31 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, type SecureChatClient } from '@securechat/client';
-import WebSocket from 'ws';
+import type { SecureChatClient } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, startTestServer, uniqueName, type TestServer } from './harness.ts';
-
-async function person(url: string, prefix: string) {
-  const client = createClient({
-    url,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-  });
-  const username = uniqueName(prefix);
-  const user = await client.auth.register(username, PASSWORD);
-  await client.devices.setup();
-  return { client, id: user.id, username };
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    chunks.push(value);
-  }
-}
+import { person, readAll } from './fixtures.ts';
+import { startTestServer, type TestServer } from './harness.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

@@ -1,45 +1,31 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createClient, type ClientEvent, type SecureChatClient } from '@securechat/client';
+import { createClient, type SecureChatClient } from '@securechat/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../src/app.ts';
-import { loadConfig } from '../src/env.ts';
 import { createLogger } from '../src/logger.ts';
-import { PASSWORD, startTestServer, uniqueName, waitFor, type TestServer } from './harness.ts';
+import { collect as collectEvents, person as register } from './fixtures.ts';
+import {
+  PASSWORD,
+  startTestServer,
+  testConfig,
+  uniqueName,
+  waitFor,
+  type TestServer,
+} from './harness.ts';
 
-interface Person {
-  client: SecureChatClient;
-  id: string;
-  username: string;
+/** A user on the real client whose device is named after them. */
+function person(url: string, prefix: string) {
+  return register(url, prefix, { deviceName: `${prefix}'s laptop` });
 }
 
-async function person(url: string, prefix: string): Promise<Person> {
-  const client = createClient({
-    url,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    deviceName: `${prefix}'s laptop`,
-  });
-  const username = uniqueName(prefix);
-  const user = await client.auth.register(username, PASSWORD);
-  await client.devices.setup();
-  return { client, id: user.id, username };
-}
-
-/** Collects a client's decrypted events in the background. */
+/** Collects a client's decrypted events in the background, with the messages among them. */
 function collect(client: SecureChatClient) {
-  const events: ClientEvent[] = [];
-  const stream = client.events();
-  const done = (async () => {
-    for await (const event of stream) events.push(event);
-  })().catch(() => {});
+  const collected = collectEvents(client);
   return {
-    events,
-    messages: () => events.flatMap((e) => (e.type === 'message' ? [e.message] : [])),
-    async stop() {
-      await stream.return?.(undefined);
-      await done;
-    },
+    ...collected,
+    messages: () => collected.events.flatMap((e) => (e.type === 'message' ? [e.message] : [])),
   };
 }
 
@@ -273,13 +259,7 @@ describe('resuming events', () => {
   });
 
   it('delivers every message exactly once, in order, across a server restart', async () => {
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: server.dataDir,
-      LOG_LEVEL: 'silent',
-      NODE_ENV: 'test',
-    });
+    const config = testConfig(server.dataDir, { LOG_LEVEL: 'silent' });
     let app = await startApp(config, createLogger('silent'));
     const url = `http://127.0.0.1:${app.port}`;
     const alice = await person(url, 'pa');

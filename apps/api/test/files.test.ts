@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { apiErrorCode } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devicesOf, opaqueCommit, opaqueUser, type OpaqueUser } from './fixtures.ts';
+import { code, devicesOf, opaqueCommit, opaqueUser, type OpaqueUser } from './fixtures.ts';
 import { startTestServer, waitFor, type TestServer } from './harness.ts';
 
 let server: TestServer;
@@ -45,15 +44,6 @@ async function upload(user: OpaqueUser, bytes: Buffer, conversation = conversati
     body: new Uint8Array(bytes),
   });
   return { fileId, put };
-}
-
-async function code(promise: Promise<unknown>) {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return apiErrorCode(error);
-  }
 }
 
 describe('file transfer', () => {

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { SecureChatClient } from '@securechat/client';
+import {
+  apiErrorCode,
+  createClient,
+  type ClientEvent,
+  type SecureChatClient,
+} from '@securechat/client';
+import WebSocket from 'ws';
 import { PASSWORD, nodeClient, uniqueName } from './harness.ts';
 
 const b64 = (bytes: Buffer) => bytes.toString('base64url');
@@ -71,3 +77,87 @@ export function opaqueMessage(conversationId: string, epoch: number, text = 'cip
 
 export const devicesOf = (...users: OpaqueUser[]) =>
   users.map((u) => ({ userId: u.id, deviceId: u.deviceId }));
+
+/** A user of the real client (packages/client with packages/crypto), encryption set up. */
+export interface Person {
+  client: SecureChatClient;
+  id: string;
+  username: string;
+}
+
+/** Registers a user with the real client and sets up encryption on its first device. */
+export async function person(
+  url: string,
+  prefix: string,
+  options: { deviceName?: string } = {},
+): Promise<Person> {
+  const client = createClient({
+    url,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    ...options,
+  });
+  const username = uniqueName(prefix);
+  const user = await client.auth.register(username, PASSWORD);
+  await client.devices.setup();
+  return { client, id: user.id, username };
+}
+
+/** Registers one person per prefix, one after the other (see `person`). */
+export async function people<const P extends readonly string[]>(
+  url: string,
+  ...prefixes: P
+): Promise<{ [K in keyof P]: Person }> {
+  const registered: Person[] = [];
+  for (const prefix of prefixes) registered.push(await person(url, prefix));
+  return registered as { [K in keyof P]: Person };
+}
+
+/** `owner` creates a group conversation titled `title` with `members`; resolves to its id. */
+export async function createGroup(
+  owner: Person,
+  title: string,
+  members: Person[],
+): Promise<string> {
+  const { id } = await owner.client.conversations.createGroup({
+    title,
+    members: members.map((member) => member.username),
+  });
+  return id;
+}
+
+/** Collects a client's decrypted events in the background until `stop`. */
+export function collect(client: SecureChatClient) {
+  const events: ClientEvent[] = [];
+  const stream = client.events();
+  const done = (async () => {
+    for await (const event of stream) events.push(event);
+  })().catch(() => {});
+  return {
+    events,
+    async stop() {
+      await stream.return?.(undefined);
+      await done;
+    },
+  };
+}
+
+/** The tRPC error code a call fails with, or null when it succeeds. */
+export async function code(promise: Promise<unknown>): Promise<string | null> {
+  try {
+    await promise;
+    return null;
+  } catch (error) {
+    return apiErrorCode(error);
+  }
+}
+
+/** Reads a byte stream to its end. */
+export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks);
+    chunks.push(value);
+  }
+}

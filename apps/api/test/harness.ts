@@ -17,13 +17,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real server on 127.0.0.1, port 0, with its own SQLite file in a temp directory. */
-export async function startTestServer(
-  env: Record<string, string> = {},
-  options: StartAppOptions = {},
-): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'securechat-test-'));
-  const config = loadConfig({
+/** A server's configuration for tests: 127.0.0.1, port 0, data in `dataDir`, plus `env`. */
+export function testConfig(dataDir: string, env: Record<string, string> = {}) {
+  return loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
@@ -31,6 +27,15 @@ export async function startTestServer(
     NODE_ENV: 'test',
     ...env,
   });
+}
+
+/** Starts a real server on 127.0.0.1, port 0, with its own SQLite file in a temp directory. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: StartAppOptions = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'securechat-test-'));
+  const config = testConfig(dataDir, env);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {

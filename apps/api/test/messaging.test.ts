@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { apiErrorCode } from '@securechat/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devicesOf, opaqueCommit, opaqueMessage, opaqueUser, type OpaqueUser } from './fixtures.ts';
+import {
+  code,
+  devicesOf,
+  opaqueCommit,
+  opaqueMessage,
+  opaqueUser,
+  type OpaqueUser,
+} from './fixtures.ts';
 import { startTestServer, waitFor, type TestServer } from './harness.ts';
 
 let server: TestServer;
@@ -11,15 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-async function code(promise: Promise<unknown>): Promise<string | null> {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return apiErrorCode(error);
-  }
-}
 
 async function pair(): Promise<[OpaqueUser, OpaqueUser, string]> {
   const a = await opaqueUser(server.url, 'a');

@@ -1,97 +1,50 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Locator,
-  type Page,
-} from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoDir, startServer, type ServerProcess } from './support.ts';
+import {
+  DESKTOP,
+  expectVisible,
+  heading,
+  launchChromium,
+  openPage,
+  PHONE,
+  problemWatcher,
+  snap as snapPage,
+  startServer,
+  submitCredentials,
+  type ServerProcess,
+} from './support.ts';
 
 // One user, two browsers: A is a desktop in light mode, B a phone in dark mode with an Android
 // user agent, so the two sessions are told apart by name and both layouts get exercised.
-const PHONE_UA =
-  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
-const screenshots = join(repoDir, 'test-results', 'screenshots');
 const username = `e2e_${Date.now().toString(36)}`;
 const password = 'violet harbour lantern 42';
 
 let server: ServerProcess;
 let browser: Browser;
-let desktop: BrowserContext;
-let phone: BrowserContext;
 let pageA: Page;
 let pageB: Page;
-/** Uncaught page errors and CSP violations: the app must run under the server's strict CSP. */
-const problems: string[] = [];
-
-function watch(page: Page, name: string): Page {
-  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-      problems.push(`${name}: ${message.text()}`);
-    }
-  });
-  return page;
-}
-
-async function expectVisible(locator: Locator): Promise<void> {
-  await expect.poll(() => locator.isVisible(), { timeout: 15_000 }).toBe(true);
-}
+const { problems, watch } = problemWatcher();
 
 function pathOf(page: Page): string {
   return new URL(page.url()).pathname;
 }
 
-function heading(page: Page, name: string): Locator {
-  return page.getByRole('heading', { level: 1, name, exact: true });
-}
-
-async function snap(page: Page, name: string): Promise<void> {
+function snap(page: Page, name: string): Promise<void> {
   // Full-page captures of the phone would paint its fixed tab bar mid-page: keep the viewport.
-  const fullPage = page !== pageB;
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
+  return snapPage(page, name, page !== pageB);
 }
 
 /** Signs in from the sign-in page and waits for the page it leads to. */
 async function signIn(page: Page, landsOn: string): Promise<void> {
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitCredentials(page, username, password, 'Sign in');
   await expectVisible(heading(page, landsOn));
 }
 
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  desktop = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    colorScheme: 'light',
-  });
-  phone = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-    colorScheme: 'dark',
-    userAgent: PHONE_UA,
-  });
-  for (const context of [desktop, phone]) context.setDefaultTimeout(20_000);
-  pageA = watch(await desktop.newPage(), 'desktop');
-  pageB = watch(await phone.newPage(), 'phone');
+  browser = await launchChromium();
+  pageA = watch(await openPage(browser, DESKTOP), 'desktop');
+  pageB = watch(await openPage(browser, PHONE), 'phone');
 });
 
 afterAll(async () => {

@@ -1,13 +1,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoDir, startServer, type ServerProcess } from './support.ts';
+import {
+  expectVisible,
+  launchChromium,
+  openChats,
+  openConversation,
+  openPage,
+  problemWatcher,
+  registerAndSetUp,
+  repoDir,
+  screenshots,
+  snap,
+  startConversation,
+  startServer,
+  type ServerProcess,
+} from './support.ts';
 
 // The calendar in real browsers: alice creates an event by dragging in the week view and bob,
 // invited in their shared conversation, sees it on his own calendar and answers it. Dave, at
 // UTC−10, and erin, at UTC+14, both see an all-day event on the date it was made for.
-const screenshots = join(repoDir, 'test-results', 'screenshots');
 const docsImages = join(repoDir, 'docs', 'images');
 const suffix = Date.now().toString(36).slice(-5);
 const names = {
@@ -20,48 +33,19 @@ const password = 'copper kettle meadow 19';
 
 let server: ServerProcess;
 let browser: Browser;
-const contexts: BrowserContext[] = [];
-/** Uncaught page errors and CSP violations. */
-const problems: string[] = [];
+const { problems, watch } = problemWatcher();
 
-function watch(page: Page, name: string): Page {
-  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-      problems.push(`${name}: ${message.text()}`);
-    }
-  });
-  return page;
+/** A desktop page for `name` in the time zone `timezoneId`. */
+async function openIn(name: string, timezoneId: string): Promise<Page> {
+  return watch(
+    await openPage(browser, { viewport: { width: 1280, height: 900 }, timezoneId }),
+    name,
+  );
 }
 
-async function openPage(name: string, timezoneId: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId });
-  context.setDefaultTimeout(20_000);
-  contexts.push(context);
-  return watch(await context.newPage(), name);
-}
-
-async function expectVisible(locator: ReturnType<Page['locator']>, timeout = 15_000) {
-  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
-}
-
-async function registerAndSetUp(page: Page, username: string): Promise<void> {
-  await page.goto(`${server.url}/register`);
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'Set up encryption' }).click();
-  await page.getByLabel('I have saved my recovery key somewhere safe').check();
-  await page.getByRole('button', { name: 'Continue to chats' }).click();
-  await expectVisible(page.getByText('No conversations yet'));
-}
-
-async function startConversation(page: Page, other: string): Promise<void> {
-  await page.getByRole('button', { name: 'New conversation' }).first().click();
-  const dialog = page.getByRole('dialog', { name: 'New conversation' });
-  await dialog.getByLabel('Username').fill(other);
-  await dialog.getByRole('button', { name: 'Start conversation' }).click();
-  await expectVisible(page.getByRole('heading', { level: 2, name: other, exact: true }));
+/** Registers `username` and sets up encryption. */
+function register(page: Page, username: string): Promise<void> {
+  return registerAndSetUp(page, server.url, username, password);
 }
 
 async function openCalendar(page: Page): Promise<void> {
@@ -79,13 +63,8 @@ function eventIn(page: Page, title: string) {
 }
 
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -100,9 +79,9 @@ describe('the calendar in the browser', () => {
   let bob: Page;
 
   it('alice drags out an event in week view; bob, invited, sees it and answers', async () => {
-    alice = await openPage('alice', 'Europe/Berlin');
-    bob = await openPage('bob', 'Europe/Berlin');
-    await Promise.all([registerAndSetUp(alice, names.alice), registerAndSetUp(bob, names.bob)]);
+    alice = await openIn('alice', 'Europe/Berlin');
+    bob = await openIn('bob', 'Europe/Berlin');
+    await Promise.all([register(alice, names.alice), register(bob, names.bob)]);
     await startConversation(alice, names.bob);
     await Promise.all([openCalendar(alice), openCalendar(bob)]);
 
@@ -188,14 +167,8 @@ describe('the calendar in the browser', () => {
     await another.getByRole('button', { name: 'Cancel' }).click();
 
     // The event's card is in their conversation.
-    await bob
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Chats' })
-      .click();
-    await bob
-      .getByRole('navigation', { name: 'Conversations' })
-      .getByRole('link', { name: new RegExp(names.alice) })
-      .click();
+    await openChats(bob);
+    await openConversation(bob, new RegExp(names.alice));
     await expectVisible(bob.getByRole('group', { name: /Design review/ }).first());
 
     // Scheduling from the chat: the dialog is preset to this conversation, and the new event's
@@ -212,14 +185,8 @@ describe('the calendar in the browser', () => {
     await schedule.getByLabel(names.alice).check();
     await schedule.getByRole('button', { name: 'Create event' }).click();
     await expectVisible(bob.getByRole('group', { name: 'Event: Follow-up' }));
-    await alice
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Chats' })
-      .click();
-    await alice
-      .getByRole('navigation', { name: 'Conversations' })
-      .getByRole('link', { name: new RegExp(names.bob) })
-      .click();
+    await openChats(alice);
+    await openConversation(alice, new RegExp(names.bob));
     await expectVisible(alice.getByRole('group', { name: 'Event: Follow-up' }));
     expect(problems).toEqual([]);
   }, 120_000);
@@ -391,7 +358,7 @@ describe('the calendar in the browser', () => {
     await alice.reload();
     await expectVisible(eventIn(alice, 'Design review'));
     await alice.evaluate(() => window.scrollTo(0, 0));
-    await alice.screenshot({ path: join(screenshots, 'calendar-week.png') });
+    await snap(alice, 'calendar-week');
     // The README's picture changes only when asked for, not on every test run.
     if (process.env.UPDATE_DOCS_IMAGES === '1') {
       mkdirSync(docsImages, { recursive: true });
@@ -448,9 +415,9 @@ describe('the calendar in the browser', () => {
   }, 60_000);
 
   it('an all-day event stays on its date at UTC−10 and at UTC+14', async () => {
-    const dave = await openPage('dave', 'Pacific/Honolulu');
-    const erin = await openPage('erin', 'Pacific/Kiritimati');
-    await Promise.all([registerAndSetUp(dave, names.dave), registerAndSetUp(erin, names.erin)]);
+    const dave = await openIn('dave', 'Pacific/Honolulu');
+    const erin = await openIn('erin', 'Pacific/Kiritimati');
+    await Promise.all([register(dave, names.dave), register(erin, names.erin)]);
     await startConversation(dave, names.erin);
     await openCalendar(dave);
 

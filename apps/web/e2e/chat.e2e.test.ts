@@ -1,96 +1,41 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Locator,
-  type Page,
-} from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoDir, startServer, type ServerProcess } from './support.ts';
+import {
+  composer,
+  DESKTOP,
+  expectVisible,
+  heading,
+  launchChromium,
+  message,
+  openConversation,
+  openPage,
+  PHONE,
+  problemWatcher,
+  send,
+  snap,
+  startConversation,
+  startServer,
+  submitCredentials,
+  type ServerProcess,
+} from './support.ts';
 
 // Three people in three browser contexts (three separate profiles, so three devices with their
 // own IndexedDB keys): alice and carol on desktops in light mode, bob on a phone in dark mode.
-const PHONE_UA =
-  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
-const screenshots = join(repoDir, 'test-results', 'screenshots');
 const suffix = Date.now().toString(36).slice(-5);
 const names = { alice: `alice_${suffix}`, bob: `bob_${suffix}`, carol: `carol_${suffix}` };
 const password = 'copper kettle meadow 19';
 
 let server: ServerProcess;
 let browser: Browser;
-const contexts: BrowserContext[] = [];
 let alice: Page;
 let bob: Page;
 let carol: Page;
-/** Uncaught page errors and CSP violations: the app must run under the server's strict CSP. */
-const problems: string[] = [];
-
-function watch(page: Page, name: string): Page {
-  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-      problems.push(`${name}: ${message.text()}`);
-    }
-  });
-  return page;
-}
-
-async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
-  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
-}
-
-function heading(page: Page, name: string, level = 1): Locator {
-  return page.getByRole('heading', { level, name, exact: true });
-}
-
-function composer(page: Page): Locator {
-  return page.getByRole('textbox', { name: 'Message composer' });
-}
-
-/**
- * A message in the open conversation, found by its own text (a paragraph), not by a quote of it
- * in a reply.
- */
-function message(page: Page, text: string): Locator {
-  return page
-    .getByRole('feed')
-    .getByRole('article')
-    .filter({ has: page.getByRole('paragraph').filter({ hasText: text }) });
-}
-
-async function snap(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(screenshots, `${name}.png`) });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await composer(page).fill(text);
-  await composer(page).press('Enter');
-  await expectVisible(message(page, text));
-}
-
-async function openConversation(page: Page, title: string | RegExp): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Conversations' })
-    .getByRole('link', { name: title })
-    .click();
-}
-
-async function newContext(options: Parameters<Browser['newContext']>[0]): Promise<Page> {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(20_000);
-  contexts.push(context);
-  return context.newPage();
-}
+const { problems, watch } = problemWatcher();
 
 /** Registers, sets up encryption and confirms the recovery key was saved. */
 async function registerAndSetUp(page: Page, username: string, shot?: string): Promise<string> {
   await page.goto(`${server.url}/register`);
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await submitCredentials(page, username, password, 'Create account');
   await expectVisible(heading(page, 'Set up end-to-end encryption'));
   await page.getByRole('button', { name: 'Set up encryption' }).click();
   await expectVisible(heading(page, 'Save your recovery key'));
@@ -108,38 +53,11 @@ async function registerAndSetUp(page: Page, username: string, shot?: string): Pr
 }
 
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  alice = watch(
-    await newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }),
-    'alice',
-  );
-  bob = watch(
-    await newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      colorScheme: 'dark',
-      userAgent: PHONE_UA,
-    }),
-    'bob',
-  );
-  carol = watch(
-    await newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }),
-    'carol',
-  );
+  browser = await launchChromium();
+  alice = watch(await openPage(browser, DESKTOP), 'alice');
+  bob = watch(await openPage(browser, PHONE), 'bob');
+  carol = watch(await openPage(browser, DESKTOP), 'carol');
 });
 
 afterAll(async () => {
@@ -158,11 +76,7 @@ describe('chatting end to end in the browser', () => {
   });
 
   it('alice opens a direct conversation with bob and sends; bob sees it live with an unread badge and replies', async () => {
-    await alice.getByRole('button', { name: 'New conversation' }).first().click();
-    const dialog = alice.getByRole('dialog', { name: 'New conversation' });
-    await dialog.getByLabel('Username').fill(names.bob);
-    await dialog.getByRole('button', { name: 'Start conversation' }).click();
-    await expectVisible(heading(alice, names.bob, 2));
+    await startConversation(alice, names.bob);
     await send(alice, 'The harbour lantern is lit tonight');
     await send(alice, 'Hello bob, this is alice');
 
@@ -333,10 +247,7 @@ describe('chatting end to end in the browser', () => {
       .click();
     const safety = alice.getByRole('region', { name: 'Safety numbers' });
     await expectVisible(safety.getByText('Verified', { exact: true }));
-    await alice.screenshot({
-      path: join(screenshots, 'settings-desktop-e2ee.png'),
-      fullPage: true,
-    });
+    await snap(alice, 'settings-desktop-e2ee', true);
 
     await bob.getByRole('button', { name: 'Close dialog' }).click();
     await bob.getByRole('link', { name: 'Back to conversations' }).click();

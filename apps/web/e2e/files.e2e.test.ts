@@ -1,34 +1,30 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoDir, startServer, type ServerProcess } from './support.ts';
+import {
+  expectVisible,
+  launchChromium,
+  openConversation,
+  openPage,
+  problemWatcher,
+  registerAndSetUp,
+  snap,
+  startConversation,
+  startServer,
+  type ServerProcess,
+} from './support.ts';
 
 // Two people in two browser contexts (two devices): alice sends bob an image; bob's browser
 // decrypts its thumbnail and shows it inline.
-const screenshots = join(repoDir, 'test-results', 'screenshots');
 const suffix = Date.now().toString(36).slice(-5);
 const names = { alice: `alice_f${suffix}`, bob: `bob_f${suffix}` };
 const password = 'copper kettle meadow 19';
 
 let server: ServerProcess;
 let browser: Browser;
-const contexts: BrowserContext[] = [];
 let alice: Page;
 let bob: Page;
-/** Uncaught page errors and CSP violations. */
-const problems: string[] = [];
-
-function watch(page: Page, name: string): Page {
-  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-      problems.push(`${name}: ${message.text()}`);
-    }
-  });
-  return page;
-}
+const { problems, watch } = problemWatcher();
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -72,38 +68,12 @@ function png(width: number, height: number): Buffer {
   ]);
 }
 
-async function expectVisible(locator: ReturnType<Page['locator']>, timeout = 15_000) {
-  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
-}
-
-async function registerAndSetUp(page: Page, username: string): Promise<void> {
-  await page.goto(`${server.url}/register`);
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'Set up encryption' }).click();
-  await page.getByLabel('I have saved my recovery key somewhere safe').check();
-  await page.getByRole('button', { name: 'Continue to chats' }).click();
-  await expectVisible(page.getByText('No conversations yet'));
-}
-
 beforeAll(async () => {
-  mkdirSync(screenshots, { recursive: true });
   // A 1 MiB limit, so the size error is quick to provoke.
   server = await startServer({ MAX_FILE_BYTES: String(1024 * 1024) });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-  for (const name of ['alice', 'bob'] as const) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(20_000);
-    contexts.push(context);
-    const page = watch(await context.newPage(), name);
-    if (name === 'alice') alice = page;
-    else bob = page;
-  }
+  browser = await launchChromium();
+  alice = watch(await openPage(browser, { viewport: { width: 1280, height: 800 } }), 'alice');
+  bob = watch(await openPage(browser, { viewport: { width: 1280, height: 800 } }), 'bob');
 });
 
 afterAll(async () => {
@@ -113,13 +83,11 @@ afterAll(async () => {
 
 describe('encrypted files in the browser', () => {
   it('alice sends an image; bob sees its decrypted preview and can download it', async () => {
-    await Promise.all([registerAndSetUp(alice, names.alice), registerAndSetUp(bob, names.bob)]);
-
-    await alice.getByRole('button', { name: 'New conversation' }).first().click();
-    const dialog = alice.getByRole('dialog', { name: 'New conversation' });
-    await dialog.getByLabel('Username').fill(names.bob);
-    await dialog.getByRole('button', { name: 'Start conversation' }).click();
-    await expectVisible(alice.getByRole('heading', { level: 2, name: names.bob, exact: true }));
+    await Promise.all([
+      registerAndSetUp(alice, server.url, names.alice, password),
+      registerAndSetUp(bob, server.url, names.bob, password),
+    ]);
+    await startConversation(alice, names.bob);
 
     expect(await alice.getByRole('button', { name: 'Attach file' }).isVisible()).toBe(true);
     await alice.getByTestId('attach-input').setInputFiles({
@@ -130,10 +98,7 @@ describe('encrypted files in the browser', () => {
     // The sender sees the preview too.
     await expectVisible(alice.getByRole('img', { name: 'sunset.png' }));
 
-    await bob
-      .getByRole('navigation', { name: 'Conversations' })
-      .getByRole('link', { name: new RegExp(names.alice) })
-      .click();
+    await openConversation(bob, new RegExp(names.alice));
     const preview = bob.getByRole('img', { name: 'sunset.png' });
     await expectVisible(preview);
     await expect
@@ -153,7 +118,7 @@ describe('encrypted files in the browser', () => {
     for await (const part of stream) parts.push(part as Buffer);
     expect(Buffer.concat(parts).equals(png(640, 400))).toBe(true);
 
-    await bob.screenshot({ path: join(screenshots, 'file-preview-desktop.png') });
+    await snap(bob, 'file-preview-desktop');
 
     // The files panel lists it with its size and sender.
     await bob.getByRole('button', { name: 'Files in this conversation' }).click();

@@ -1,10 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import {
+  chromium,
+  type Browser,
+  type BrowserContextOptions,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { expect } from 'vitest';
+import { chromiumLaunchOptions } from '../../../vitest.chromium.ts';
 
 /** apps/web */
 export const webDir = fileURLToPath(new URL('..', import.meta.url));
@@ -12,6 +21,8 @@ export const webDir = fileURLToPath(new URL('..', import.meta.url));
 export const repoDir = join(webDir, '..', '..');
 export const apiDir = join(repoDir, 'apps', 'api');
 export const webDist = join(webDir, 'dist');
+/** Where the browser tests save their screenshots. */
+export const screenshots = join(repoDir, 'test-results', 'screenshots');
 
 /** Builds apps/web into dist with Vite, as `pnpm start` does, so the server serves current code. */
 export async function buildWeb(): Promise<void> {
@@ -98,4 +109,144 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     await stop();
     throw new Error(`${(error as Error).message}\n${output.join('\n')}`);
   }
+}
+
+/** Launches the headless Chromium the browser tests drive, with a folder for their screenshots. */
+export function launchChromium(): Promise<Browser> {
+  mkdirSync(screenshots, { recursive: true });
+  return chromium.launch({ ...chromiumLaunchOptions, headless: true });
+}
+
+const PHONE_UA =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+
+/** A desktop browser in light mode. */
+export const DESKTOP: BrowserContextOptions = {
+  viewport: { width: 1280, height: 800 },
+  colorScheme: 'light',
+};
+
+/** A phone in dark mode, whose Android user agent names its session "Chrome on Android". */
+export const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+  colorScheme: 'dark',
+  userAgent: PHONE_UA,
+};
+
+/** Opens a page in a new context: its own profile, so its own device with its own IndexedDB. */
+export async function openPage(browser: Browser, options: BrowserContextOptions): Promise<Page> {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(20_000);
+  return context.newPage();
+}
+
+/**
+ * Collects uncaught page errors and CSP violations of the pages given to `watch`: the app must
+ * run under the server's strict CSP.
+ */
+export function problemWatcher(): { problems: string[]; watch(page: Page, name: string): Page } {
+  const problems: string[] = [];
+  const watch = (page: Page, name: string): Page => {
+    page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+        problems.push(`${name}: ${message.text()}`);
+      }
+    });
+    return page;
+  };
+  return { problems, watch };
+}
+
+export async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
+  await expect.poll(() => locator.isVisible(), { timeout }).toBe(true);
+}
+
+export function heading(page: Page, name: string, level = 1): Locator {
+  return page.getByRole('heading', { level, name, exact: true });
+}
+
+export function composer(page: Page): Locator {
+  return page.getByRole('textbox', { name: 'Message composer' });
+}
+
+/**
+ * A message in the open conversation, found by its own text (a paragraph), not by a quote of it
+ * in a reply.
+ */
+export function message(page: Page, text: string): Locator {
+  return page
+    .getByRole('feed')
+    .getByRole('article')
+    .filter({ has: page.getByRole('paragraph').filter({ hasText: text }) });
+}
+
+/** Saves a screenshot of the viewport (or the whole page) under `screenshots`. */
+export async function snap(page: Page, name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
+}
+
+/** Fills the username and password on the sign-in or register page and submits it. */
+export async function submitCredentials(
+  page: Page,
+  username: string,
+  password: string,
+  button: 'Sign in' | 'Create account',
+): Promise<void> {
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: button, exact: true }).click();
+}
+
+/**
+ * Registers, sets up encryption, confirms the recovery key was saved, and waits for the (empty)
+ * conversation list.
+ */
+export async function registerAndSetUp(
+  page: Page,
+  serverUrl: string,
+  username: string,
+  password: string,
+  timeout = 15_000,
+): Promise<void> {
+  await page.goto(`${serverUrl}/register`);
+  await submitCredentials(page, username, password, 'Create account');
+  await page.getByRole('button', { name: 'Set up encryption' }).click();
+  await page.getByLabel('I have saved my recovery key somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue to chats' }).click();
+  await expectVisible(heading(page, 'Chats'), timeout);
+  await expectVisible(page.getByText('No conversations yet'), timeout);
+}
+
+/** Starts a direct conversation with `other` from the conversation list and waits for it to open. */
+export async function startConversation(
+  page: Page,
+  other: string,
+  timeout = 15_000,
+): Promise<void> {
+  await page.getByRole('button', { name: 'New conversation' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'New conversation' });
+  await dialog.getByLabel('Username').fill(other);
+  await dialog.getByRole('button', { name: 'Start conversation' }).click();
+  await expectVisible(heading(page, other, 2), timeout);
+}
+
+/** Sends `text` from the composer of the open conversation and waits for it to show. */
+export async function send(page: Page, text: string, timeout = 15_000): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await expectVisible(message(page, text), timeout);
+}
+
+export async function openChats(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chats' }).click();
+}
+
+export async function openConversation(page: Page, title: string | RegExp): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('link', { name: title })
+    .click();
 }

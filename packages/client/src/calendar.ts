@@ -1,3 +1,4 @@
+import type { ServerEvent } from '@securechat/api';
 import { fromHex, randomBytes, toHex, type Content } from '@securechat/crypto';
 import type { ApiClient } from './client.ts';
 import type { MessageRecord } from './e2ee/local-state.ts';
@@ -137,16 +138,10 @@ export interface CalendarCard {
 }
 
 /** A reminder turned into what a notification shows. */
-export interface CalendarReminder {
-  conversationId: string;
-  eventId: string;
-  recurrenceId: string | null;
-  start: string;
-  allDay: boolean;
-  minutesBefore: number;
+export type CalendarReminder = Omit<Extract<ServerEvent, { type: 'calendar.reminder' }>, 'type'> & {
   /** Null when the event could not be read or verified. */
   title: string | null;
-}
+};
 
 /** Input a client can tell is wrong before anything is sent; `fieldErrors` by field. */
 export class CalendarInputError extends TypeError {
@@ -292,6 +287,23 @@ interface SeriesFields extends CalendarContentFields, CalendarTimesFields {
   exdates: string[];
   attendees: string[];
   reminders: number[];
+}
+
+/** A series' schedule: its times, recurrence, attendees' ids and reminders. */
+type SeriesSchedule = Omit<SeriesFields, keyof CalendarContentFields>;
+
+/** The schedule of an event, a DTO or a series, with its attendees given as ids. */
+function scheduleOf(s: Omit<SeriesSchedule, 'attendees'>, attendees: string[]): SeriesSchedule {
+  return {
+    allDay: s.allDay,
+    start: s.start,
+    end: s.end,
+    timeZone: s.timeZone,
+    rrule: s.rrule,
+    exdates: s.exdates,
+    attendees,
+    reminders: s.reminders,
+  };
 }
 
 function normalizeRule(rule: string | null | undefined): string | null {
@@ -491,14 +503,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       organizerId: event.organizer.id,
       recurrenceId: null,
       revision: event.revision,
-      allDay: event.allDay,
-      start: event.start,
-      end: event.end,
-      timeZone: event.timeZone,
-      rrule: event.rrule,
-      exdates: event.exdates,
-      attendees: event.attendees.map((a) => a.userId),
-      reminders: event.reminders,
+      ...scheduleOf(
+        event,
+        event.attendees.map((a) => a.userId),
+      ),
     };
     const content = await openRevision(event, event.content, base, event.signedByDevice);
     if (typeof content === 'string') throw new CalendarVerificationError(event.id, content);
@@ -591,14 +599,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       description: event.description,
       location: event.location,
       notes: event.notes,
-      allDay: event.allDay,
-      start: event.start,
-      end: event.end,
-      timeZone: event.timeZone,
-      rrule: event.rrule,
-      exdates: event.exdates,
-      attendees: event.attendees.map((a) => a.userId),
-      reminders: event.reminders,
+      ...scheduleOf(
+        event,
+        event.attendees.map((a) => a.userId),
+      ),
     };
   }
 
@@ -652,26 +656,12 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       organizerId,
       recurrenceId: null,
       revision,
-      allDay: s.allDay,
-      start: s.start,
-      end: s.end,
-      timeZone: s.timeZone,
-      rrule: s.rrule,
-      exdates: s.exdates,
-      attendees: s.attendees,
-      reminders: s.reminders,
+      ...scheduleOf(s, s.attendees),
     };
   }
 
   const wire = (s: SeriesFields, revision: number, contentRef: string) => ({
-    allDay: s.allDay,
-    start: s.start,
-    end: s.end,
-    timeZone: s.timeZone,
-    rrule: s.rrule,
-    exdates: s.exdates,
-    attendees: s.attendees,
-    reminders: s.reminders,
+    ...scheduleOf(s, s.attendees),
     revision,
     contentRef,
   });

@@ -48,3 +48,20 @@ export function FormField({ label, name, errors, hint, className, ...inputProps 
     </div>
   );
 }
+
+/**
+ * A field for a code or key typed by hand (a recovery key, a link code): monospace, and kept as
+ * typed, without the browser capitalising, correcting or remembering it.
+ */
+export function CodeField(props: FormFieldProps) {
+  return (
+    <FormField
+      className="field-monospace"
+      autoComplete="off"
+      autoCapitalize="characters"
+      autoCorrect="off"
+      spellCheck={false}
+      {...props}
+    />
+  );
+}

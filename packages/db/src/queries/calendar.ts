@@ -1,4 +1,16 @@
-import { and, asc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  gte,
+  inArray,
+  isNull,
+  ne,
+  or,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import {
   calendarAttendees,
@@ -16,6 +28,7 @@ import {
   type RsvpStatus,
 } from '../schema/index.ts';
 import { appendEvents } from './events.ts';
+import { messageByClientId } from './messages.ts';
 
 /** When an event (or one of its occurrences) takes place, as stored. */
 export interface CalendarTimes {
@@ -74,33 +87,26 @@ function contentMessage(
   clientMessageId: string,
   userId: string,
 ): MessageRow | null {
-  const message = tx
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.conversationId, conversationId),
-        eq(messages.clientMessageId, clientMessageId),
-      ),
-    )
-    .get();
+  const message = messageByClientId(tx, conversationId, clientMessageId);
   if (!message || message.senderUserId !== userId || message.deletedAt !== null) return null;
   return message;
 }
 
 function isMember(tx: Tx, conversationId: string, userId: string): boolean {
-  return (
-    tx
-      .select({ userId: conversationMembers.userId })
-      .from(conversationMembers)
-      .where(
-        and(
-          eq(conversationMembers.conversationId, conversationId),
-          eq(conversationMembers.userId, userId),
-        ),
-      )
-      .get() !== undefined
-  );
+  return nonMembers(tx, conversationId, [userId]).length === 0;
+}
+
+/** The event, unless it is deleted or the user is not a member of its conversation. */
+function liveEventFor(tx: Tx, eventId: string, userId: string): CalendarEventRow | undefined {
+  const row = calendarEventById(tx, eventId);
+  return row && row.deletedAt === null && isMember(tx, row.conversationId, userId)
+    ? row
+    : undefined;
+}
+
+/** Matches one user's attendee row of an event. */
+function attendeeRow(eventId: string, userId: string) {
+  return and(eq(calendarAttendees.eventId, eventId), eq(calendarAttendees.userId, userId));
 }
 
 function nonMembers(tx: Tx, conversationId: string, userIds: string[]): string[] {
@@ -228,11 +234,7 @@ export function createCalendarEvent(
     (tx) => {
       if (!isMember(tx, input.conversationId, input.organizerId))
         return { ok: false, reason: 'not_found' };
-      const existing = tx
-        .select()
-        .from(calendarEvents)
-        .where(eq(calendarEvents.id, input.id))
-        .get();
+      const existing = calendarEventById(tx, input.id);
       if (existing) {
         return existing.organizerId === input.organizerId &&
           existing.conversationId === input.conversationId &&
@@ -280,13 +282,8 @@ export function changeCalendarEvent(
 ): CalendarWriteResult {
   return db.transaction(
     (tx) => {
-      const row = tx
-        .select()
-        .from(calendarEvents)
-        .where(eq(calendarEvents.id, input.eventId))
-        .get();
-      if (!row || row.deletedAt !== null || !isMember(tx, row.conversationId, input.userId))
-        return { ok: false, reason: 'not_found' };
+      const row = liveEventFor(tx, input.eventId, input.userId);
+      if (!row) return { ok: false, reason: 'not_found' };
       if (row.organizerId !== input.userId) return { ok: false, reason: 'not_organizer' };
       if (row.revision !== input.expectedRevision) return { ok: false, reason: 'stale' };
       // Every check comes before the first write, so a refusal changes nothing.
@@ -359,26 +356,15 @@ export function changeCalendarEvent(
           .run();
         setAttendees(tx, row.id, input.series.attendees, now);
       }
-      if (input.dropOverridesFrom !== undefined) {
-        tx.delete(calendarOverrides)
-          .where(
-            and(
-              eq(calendarOverrides.eventId, row.id),
-              gte(calendarOverrides.recurrenceId, input.dropOverridesFrom),
-            ),
-          )
+      const dropOverrides = (which: SQL) =>
+        tx
+          .delete(calendarOverrides)
+          .where(and(eq(calendarOverrides.eventId, row.id), which))
           .run();
-      }
-      if (input.dropOverride !== undefined) {
-        tx.delete(calendarOverrides)
-          .where(
-            and(
-              eq(calendarOverrides.eventId, row.id),
-              eq(calendarOverrides.recurrenceId, input.dropOverride),
-            ),
-          )
-          .run();
-      }
+      if (input.dropOverridesFrom !== undefined)
+        dropOverrides(gte(calendarOverrides.recurrenceId, input.dropOverridesFrom));
+      if (input.dropOverride !== undefined)
+        dropOverrides(eq(calendarOverrides.recurrenceId, input.dropOverride));
       if (input.span && !input.delete) {
         tx.update(calendarEvents).set(input.span).where(eq(calendarEvents.id, row.id)).run();
       }
@@ -428,19 +414,12 @@ export function setCalendarRsvp(
 ): CalendarWriteResult {
   return db.transaction(
     (tx) => {
-      const row = tx
-        .select()
-        .from(calendarEvents)
-        .where(eq(calendarEvents.id, input.eventId))
-        .get();
-      if (!row || row.deletedAt !== null || !isMember(tx, row.conversationId, input.userId))
-        return { ok: false, reason: 'not_found' };
+      const row = liveEventFor(tx, input.eventId, input.userId);
+      if (!row) return { ok: false, reason: 'not_found' };
       const attendee = tx
         .select()
         .from(calendarAttendees)
-        .where(
-          and(eq(calendarAttendees.eventId, row.id), eq(calendarAttendees.userId, input.userId)),
-        )
+        .where(attendeeRow(row.id, input.userId))
         .get();
       if (!attendee) return { ok: false, reason: 'not_attendee' };
       const message = contentMessage(tx, row.conversationId, input.rsvpRef, input.userId);
@@ -453,9 +432,7 @@ export function setCalendarRsvp(
           rsvpDevice: message.senderDeviceId,
           updatedAt: now,
         })
-        .where(
-          and(eq(calendarAttendees.eventId, row.id), eq(calendarAttendees.userId, input.userId)),
-        )
+        .where(attendeeRow(row.id, input.userId))
         .run();
       const events = appendEvents(
         tx,
@@ -478,11 +455,21 @@ export function calendarEventById(db: Db, id: string): CalendarEventRow | undefi
   return db.select().from(calendarEvents).where(eq(calendarEvents.id, id)).get();
 }
 
-/** Whether the span [spanStartMs, spanEndMs] meets [fromMs, toMs). */
-function spanMeets(fromMs: number, toMs: number) {
+/** Events not deleted whose span [spanStartMs, spanEndMs] meets [fromMs, toMs), and `more`. */
+function liveInRange(fromMs: number, toMs: number, ...more: (SQL | undefined)[]) {
   return and(
+    isNull(calendarEvents.deletedAt),
     sql`${calendarEvents.spanStartMs} < ${toMs}`,
     or(isNull(calendarEvents.spanEndMs), sql`${calendarEvents.spanEndMs} > ${fromMs}`),
+    ...more,
+  );
+}
+
+/** Joins the membership of `userId` (a value or a column) in the event's conversation. */
+function memberOfEventConversation(userId: string | SQLWrapper) {
+  return and(
+    eq(conversationMembers.conversationId, calendarEvents.conversationId),
+    eq(conversationMembers.userId, userId),
   );
 }
 
@@ -501,17 +488,11 @@ export function calendarEventsInRange(
   return db
     .select({ event: calendarEvents })
     .from(calendarEvents)
-    .innerJoin(
-      conversationMembers,
-      and(
-        eq(conversationMembers.conversationId, calendarEvents.conversationId),
-        eq(conversationMembers.userId, input.userId),
-      ),
-    )
+    .innerJoin(conversationMembers, memberOfEventConversation(input.userId))
     .where(
-      and(
-        isNull(calendarEvents.deletedAt),
-        spanMeets(input.fromMs, input.toMs),
+      liveInRange(
+        input.fromMs,
+        input.toMs,
         input.conversationId
           ? eq(calendarEvents.conversationId, input.conversationId)
           : or(eq(calendarEvents.organizerId, input.userId), inArray(calendarEvents.id, invited)),
@@ -614,38 +595,20 @@ export function busyEventsOf(
   const organized = db
     .select({ userId: calendarEvents.organizerId, event: calendarEvents })
     .from(calendarEvents)
-    .innerJoin(
-      conversationMembers,
-      and(
-        eq(conversationMembers.conversationId, calendarEvents.conversationId),
-        eq(conversationMembers.userId, calendarEvents.organizerId),
-      ),
-    )
-    .where(
-      and(
-        isNull(calendarEvents.deletedAt),
-        inArray(calendarEvents.organizerId, userIds),
-        spanMeets(fromMs, toMs),
-      ),
-    )
+    .innerJoin(conversationMembers, memberOfEventConversation(calendarEvents.organizerId))
+    .where(liveInRange(fromMs, toMs, inArray(calendarEvents.organizerId, userIds)))
     .all();
   const accepted = db
     .select({ userId: calendarAttendees.userId, event: calendarEvents })
     .from(calendarAttendees)
     .innerJoin(calendarEvents, eq(calendarEvents.id, calendarAttendees.eventId))
-    .innerJoin(
-      conversationMembers,
-      and(
-        eq(conversationMembers.conversationId, calendarEvents.conversationId),
-        eq(conversationMembers.userId, calendarAttendees.userId),
-      ),
-    )
+    .innerJoin(conversationMembers, memberOfEventConversation(calendarAttendees.userId))
     .where(
-      and(
-        isNull(calendarEvents.deletedAt),
+      liveInRange(
+        fromMs,
+        toMs,
         inArray(calendarAttendees.userId, userIds),
         eq(calendarAttendees.status, 'accepted'),
-        spanMeets(fromMs, toMs),
       ),
     )
     .all();
@@ -727,11 +690,7 @@ export function fireReminder(db: Db, reminder: DueReminder, now: Date): EventRow
         .returning()
         .all();
       if (recorded.length === 0) return [];
-      const event = tx
-        .select()
-        .from(calendarEvents)
-        .where(eq(calendarEvents.id, reminder.eventId))
-        .get();
+      const event = calendarEventById(tx, reminder.eventId);
       if (!event || event.deletedAt !== null) return [];
       const invited = tx
         .select({ userId: calendarAttendees.userId })

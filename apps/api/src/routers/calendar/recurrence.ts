@@ -1,3 +1,4 @@
+import type { CalendarTimes } from '@securechat/db';
 import { RRuleTemporal } from 'rrule-temporal';
 import { Temporal } from 'temporal-polyfill';
 
@@ -14,21 +15,13 @@ export const MAX_RANGE_MS = 366 * 24 * 60 * 60 * 1000;
 const DATE_MARGIN_MS = 14 * 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export interface SeriesTimes {
-  allDay: boolean;
-  start: string;
-  end: string;
-  timeZone: string;
+export interface SeriesTimes extends CalendarTimes {
   rrule: string | null;
   exdates: string[];
 }
 
-export interface OverrideTimes {
+export interface OverrideTimes extends CalendarTimes {
   recurrenceId: string;
-  allDay: boolean;
-  start: string;
-  end: string;
-  timeZone: string;
 }
 
 export interface Occurrence {

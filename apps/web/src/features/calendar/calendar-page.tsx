@@ -19,6 +19,7 @@ import '@fullcalendar/react/skeleton.css';
 import '@fullcalendar/react/themes/classic/theme.css';
 import '@fullcalendar/react/themes/classic/palette.css';
 import { Dialog } from '../../components/dialog.tsx';
+import { IconButton } from '../../components/icon-button.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
@@ -354,24 +355,12 @@ function CalendarScreen() {
           >
             Today
           </button>
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="Previous"
-            title="Previous"
-            onClick={() => api()?.prev()}
-          >
+          <IconButton label="Previous" onClick={() => api()?.prev()}>
             <span aria-hidden="true">‹</span>
-          </button>
-          <button
-            type="button"
-            className="icon-button"
-            aria-label="Next"
-            title="Next"
-            onClick={() => api()?.next()}
-          >
+          </IconButton>
+          <IconButton label="Next" onClick={() => api()?.next()}>
             <span aria-hidden="true">›</span>
-          </button>
+          </IconButton>
           <h2 className="calendar-title" aria-live="polite">
             {title}
           </h2>

@@ -42,6 +42,16 @@ export const RSVP_LABELS: Record<RsvpStatus, string> = {
   'needs-action': 'Not answered',
 };
 
+/** An attendee's answer after their name: "· Going: “comment”". */
+function RsvpNote({ status, comment }: { status: RsvpStatus; comment: string | null }) {
+  return (
+    <span className="calendar-rsvp-note">
+      · {RSVP_LABELS[status]}
+      {comment ? `: “${comment}”` : ''}
+    </span>
+  );
+}
+
 export const SCOPE_LABELS: Record<CalendarScope, string> = {
   this: 'This occurrence',
   following: 'This and following',
@@ -272,6 +282,14 @@ function initialForm(
   };
 }
 
+/** What the dialog and each of its panes take: the zone shown, the conversations, and the exits. */
+interface EventPaneProps {
+  zone: string;
+  conversations: ConversationSummary[];
+  onClose: () => void;
+  onSaved: (message: string, conflicts: CalendarConflict[]) => void;
+}
+
 /**
  * Creating and editing an event: every field of the model, attendees picked from the chosen
  * conversation's members, and for a recurring event which occurrences a change applies to.
@@ -279,17 +297,8 @@ function initialForm(
  */
 export function EventDialog({
   target,
-  zone,
-  conversations,
-  onClose,
-  onSaved,
-}: {
-  target: EventDialogTarget | null;
-  zone: string;
-  conversations: ConversationSummary[];
-  onClose: () => void;
-  onSaved: (message: string, conflicts: CalendarConflict[]) => void;
-}) {
+  ...pane
+}: EventPaneProps & { target: EventDialogTarget | null }) {
   const { user } = useReadyE2ee();
   const title =
     target?.mode === 'create'
@@ -298,24 +307,12 @@ export function EventDialog({
         ? 'Event'
         : 'Edit event';
   return (
-    <Dialog open={target !== null} onClose={onClose} title={title} size="wide">
+    <Dialog open={target !== null} onClose={pane.onClose} title={title} size="wide">
       {target &&
         (target.mode === 'edit' && target.occurrence.organizer.id !== user.id ? (
-          <EventDetails
-            occurrence={target.occurrence}
-            zone={zone}
-            conversations={conversations}
-            onClose={onClose}
-            onSaved={onSaved}
-          />
+          <EventDetails occurrence={target.occurrence} {...pane} />
         ) : (
-          <EventForm
-            target={target}
-            zone={zone}
-            conversations={conversations}
-            onClose={onClose}
-            onSaved={onSaved}
-          />
+          <EventForm target={target} {...pane} />
         ))}
     </Dialog>
   );
@@ -327,13 +324,7 @@ function EventForm({
   conversations,
   onClose,
   onSaved,
-}: {
-  target: EventDialogTarget;
-  zone: string;
-  conversations: ConversationSummary[];
-  onClose: () => void;
-  onSaved: (message: string, conflicts: CalendarConflict[]) => void;
-}) {
+}: EventPaneProps & { target: EventDialogTarget }) {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
   const formRef = useRef<HTMLFormElement>(null);
@@ -573,11 +564,10 @@ function EventForm({
                     <span>
                       {member.username}
                       {answer && (
-                        <span className="calendar-rsvp-note">
+                        <>
                           {' '}
-                          · {RSVP_LABELS[answer.status]}
-                          {answer.comment ? `: “${answer.comment}”` : ''}
-                        </span>
+                          <RsvpNote status={answer.status} comment={answer.comment} />
+                        </>
                       )}
                     </span>
                   </label>
@@ -697,13 +687,7 @@ function EventDetails({
   conversations,
   onClose,
   onSaved,
-}: {
-  occurrence: CalendarOccurrence;
-  zone: string;
-  conversations: ConversationSummary[];
-  onClose: () => void;
-  onSaved: (message: string, conflicts: CalendarConflict[]) => void;
-}) {
+}: EventPaneProps & { occurrence: CalendarOccurrence }) {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
   const mine = occurrence.attendees.find((a) => a.userId === user.id);
@@ -756,10 +740,7 @@ function EventDetails({
           {occurrence.attendees.map((a) => (
             <li key={a.userId}>
               {a.userId === user.id ? 'You' : a.username}{' '}
-              <span className="calendar-rsvp-note">
-                · {RSVP_LABELS[a.status]}
-                {a.comment ? `: “${a.comment}”` : ''}
-              </span>
+              <RsvpNote status={a.status} comment={a.comment} />
             </li>
           ))}
         </ul>

@@ -22,8 +22,10 @@ import {
   UsersIcon,
 } from '../../components/icons.tsx';
 import { EmptyState, ErrorAlert, LoadingState } from '../../components/status.tsx';
+import { ActionButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { useNow } from '../../lib/time.ts';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
@@ -760,21 +762,13 @@ function ClearHistoryDialog({
 }) {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = usePendingAction();
   async function clear() {
-    if (pending) return;
-    setPending(true);
-    setError(null);
-    try {
+    await run(async () => {
       await client.localHistory.clear(conversation.id);
       await queryClient.invalidateQueries({ queryKey: e2eeKeys.all(user.id) });
       onClose();
-    } catch (failure) {
-      setError(errorMessage(failure));
-    } finally {
-      setPending(false);
-    }
+    });
   }
   return (
     <Dialog
@@ -794,14 +788,9 @@ function ClearHistoryDialog({
           <button type="button" className="btn btn-secondary" onClick={onClose}>
             Cancel
           </button>
-          <button
-            type="button"
-            className="btn btn-danger-solid"
-            aria-disabled={pending || undefined}
-            onClick={() => void clear()}
-          >
+          <ActionButton pending={pending} onClick={() => void clear()}>
             Clear history on this browser
-          </button>
+          </ActionButton>
         </div>
       </div>
     </Dialog>

@@ -2,6 +2,8 @@ import { useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import type { DeviceInfo } from '@securechat/client';
+import { Card } from '../../components/card.tsx';
+import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Dialog } from '../../components/dialog.tsx';
 import { FormField } from '../../components/form-field.tsx';
 import { AlertIcon, DesktopIcon, EditIcon, PhoneIcon, PlusIcon } from '../../components/icons.tsx';
@@ -11,6 +13,7 @@ import { SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { useNow } from '../../lib/time.ts';
 import { useFormErrors } from '../../lib/use-form-errors.ts';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { LinkDeviceDialog } from './link-device-dialog.tsx';
@@ -103,14 +106,11 @@ function RevokeDeviceDialog({
 }) {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = usePendingAction();
 
   async function revoke() {
-    if (!device || pending) return;
-    setPending(true);
-    setError(null);
-    try {
+    if (!device) return;
+    await run(async () => {
       const { failed } = await client.devices.revoke(device.id);
       await queryClient.invalidateQueries({ queryKey: e2eeKeys.devices(user.id) });
       void queryClient.invalidateQueries({ queryKey: e2eeKeys.conversations(user.id) });
@@ -119,62 +119,36 @@ function RevokeDeviceDialog({
           ? `${device.name} was removed. ${failed} conversation${failed === 1 ? '' : 's'} could not get new keys yet; they get them with your next message there.`
           : `${device.name} was removed and every conversation has new keys.`,
       );
-    } catch (failure) {
-      setError(errorMessage(failure));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
-    <Dialog
+    <ConfirmDialog
       open={device !== null}
-      onClose={() => {
-        if (!pending) onClose();
-      }}
+      onClose={() => onClose()}
       title={`Remove ${device?.name ?? 'device'}?`}
       description="Do this for a device you lost, gave away or do not recognise."
+      confirmLabel="Remove device"
+      pendingLabel="Removing the device and giving your conversations new keys…"
+      pending={pending}
+      error={error}
+      onConfirm={() => void revoke()}
     >
-      <div className="form">
-        <div className="warning-box">
-          <AlertIcon className="alert-icon" />
-          <ul className="warning-list">
-            <li>Its sessions end at once: it is signed out.</li>
-            <li>
-              Every conversation you are in gets new encryption keys before your next message, so it
-              cannot decrypt anything sent from now on.
-            </li>
-            <li>
-              What it already decrypted stays on it. To use it again, it must be linked or unlocked
-              with your recovery key.
-            </li>
-          </ul>
-        </div>
-        {error && <ErrorAlert>{error}</ErrorAlert>}
-        <div className="dialog-actions">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            disabled={pending}
-            onClick={() => onClose()}
-          >
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn-danger-solid"
-            aria-disabled={pending || undefined}
-            onClick={() => void revoke()}
-          >
-            {pending && <span className="spinner spinner-small" aria-hidden="true" />}
-            Remove device
-          </button>
-        </div>
-        <span role="status" className="sr-only">
-          {pending ? 'Removing the device and giving your conversations new keys…' : ''}
-        </span>
+      <div className="warning-box">
+        <AlertIcon className="alert-icon" />
+        <ul className="warning-list">
+          <li>Its sessions end at once: it is signed out.</li>
+          <li>
+            Every conversation you are in gets new encryption keys before your next message, so it
+            cannot decrypt anything sent from now on.
+          </li>
+          <li>
+            What it already decrypted stays on it. To use it again, it must be linked or unlocked
+            with your recovery key.
+          </li>
+        </ul>
       </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
@@ -312,16 +286,10 @@ function DeviceList() {
 export function DevicesSection() {
   const { status, client } = useE2ee();
   return (
-    <section className="card" aria-labelledby="devices-heading">
-      <div className="card-header">
-        <h2 id="devices-heading" className="card-title">
-          Devices
-        </h2>
-        <p className="card-description">
-          Browsers and devices that hold your encryption keys and can read your messages. Link a new
-          one from here; remove any you no longer use or do not recognise.
-        </p>
-      </div>
+    <Card
+      title="Devices"
+      description="Browsers and devices that hold your encryption keys and can read your messages. Link a new one from here; remove any you no longer use or do not recognise."
+    >
       {status !== 'ready' || !client ? (
         <p className="settings-note">
           Encryption is not set up on this browser yet. Go to <Link to="/">Chats</Link> to set it
@@ -330,6 +298,6 @@ export function DevicesSection() {
       ) : (
         <DeviceList />
       )}
-    </section>
+    </Card>
   );
 }

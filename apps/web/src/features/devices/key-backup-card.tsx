@@ -7,12 +7,15 @@ import {
   checkPassphraseStrength,
   type PassphraseStrength,
 } from '@securechat/client';
+import { Card } from '../../components/card.tsx';
+import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Dialog } from '../../components/dialog.tsx';
-import { FormField } from '../../components/form-field.tsx';
+import { CodeField, FormField } from '../../components/form-field.tsx';
 import { CheckIcon } from '../../components/icons.tsx';
 import { ErrorAlert, LoadingState } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 
@@ -214,14 +217,9 @@ function PassphraseDialog({
           }}
         />
         {needsRecoveryKey && (
-          <FormField
+          <CodeField
             label="Recovery key"
             name="recoveryKey"
-            className="field-monospace"
-            autoComplete="off"
-            autoCapitalize="characters"
-            autoCorrect="off"
-            spellCheck={false}
             value={recoveryKey}
             errors={fields.recoveryKey ? [fields.recoveryKey] : undefined}
             hint={
@@ -262,56 +260,27 @@ function RemovePassphraseDialog({
 }) {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = usePendingAction();
 
   async function remove() {
-    if (pending) return;
-    setPending(true);
-    setError(null);
-    try {
+    await run(async () => {
       await client.devices.removePassphrase();
       await queryClient.invalidateQueries({ queryKey: e2eeKeys.backup(user.id) });
       onClose('Backup passphrase removed. Only the recovery key unlocks your backup now.');
-    } catch (failure) {
-      setError(errorMessage(failure));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
-    <Dialog
+    <ConfirmDialog
       open={open}
-      onClose={() => {
-        if (!pending) onClose();
-      }}
+      onClose={() => onClose()}
       title="Remove backup passphrase?"
       description="After this, only your recovery key (or linking from another device) sets up a new device."
-    >
-      <div className="form">
-        {error && <ErrorAlert>{error}</ErrorAlert>}
-        <div className="dialog-actions">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            disabled={pending}
-            onClick={() => onClose()}
-          >
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn-danger-solid"
-            aria-disabled={pending || undefined}
-            onClick={() => void remove()}
-          >
-            {pending && <span className="spinner spinner-small" aria-hidden="true" />}
-            Remove passphrase
-          </button>
-        </div>
-      </div>
-    </Dialog>
+      confirmLabel="Remove passphrase"
+      pending={pending}
+      error={error}
+      onConfirm={() => void remove()}
+    />
   );
 }
 
@@ -333,17 +302,10 @@ export function KeyBackupCard() {
   };
 
   return (
-    <section className="card" aria-labelledby="backup-heading">
-      <div className="card-header">
-        <h2 id="backup-heading" className="card-title">
-          Key backup
-        </h2>
-        <p className="card-description">
-          So that a new device can read your earlier messages, each conversation key is backed up on
-          the server as it is made, encrypted so that only your recovery key, or your backup
-          passphrase if you set one, can open it.
-        </p>
-      </div>
+    <Card
+      title="Key backup"
+      description="So that a new device can read your earlier messages, each conversation key is backed up on the server as it is made, encrypted so that only your recovery key, or your backup passphrase if you set one, can open it."
+    >
       <p className="backup-status">
         <CheckIcon width={18} height={18} />
         <span>
@@ -403,6 +365,6 @@ export function KeyBackupCard() {
         <PassphraseDialog open replacing={hasPassphrase.data === true} onClose={close} />
       )}
       <RemovePassphraseDialog open={dialog === 'remove'} onClose={close} />
-    </section>
+    </Card>
   );
 }

@@ -2,11 +2,12 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { LinkCodeError, type LinkPreview } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
-import { FormField } from '../../components/form-field.tsx';
+import { CodeField } from '../../components/form-field.tsx';
 import { AlertIcon, DesktopIcon } from '../../components/icons.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
-import { SubmitButton } from '../../components/submit-button.tsx';
+import { ActionButton, SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { QrScanner, canScanQrCodes } from './qr-scanner.tsx';
@@ -96,14 +97,9 @@ function EnterCode({
         <li>Type the code it shows{onScan ? ', or scan its QR code' : ''}.</li>
       </ol>
       {error && <ErrorAlert>{error}</ErrorAlert>}
-      <FormField
+      <CodeField
         label="Link code"
         name="code"
-        className="field-monospace"
-        autoComplete="off"
-        autoCapitalize="characters"
-        autoCorrect="off"
-        spellCheck={false}
         inputMode="text"
         placeholder="XXXX-XXXX-…"
         value={code}
@@ -144,29 +140,23 @@ function ConfirmLink({
 }) {
   const { user } = useReadyE2ee();
   const queryClient = useQueryClient();
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = usePendingAction();
   // The "Continue" button is gone: the device's name, what is being confirmed, takes focus.
   const previewRef = useRef<HTMLDivElement>(null);
   useEffect(() => previewRef.current?.focus(), []);
 
   async function approve() {
-    if (pending) return;
-    setPending(true);
-    setError(null);
-    try {
-      await preview.approve();
-      void queryClient.invalidateQueries({ queryKey: e2eeKeys.devices(user.id) });
-      onDone();
-    } catch (failure) {
-      setError(
+    await run(
+      async () => {
+        await preview.approve();
+        void queryClient.invalidateQueries({ queryKey: e2eeKeys.devices(user.id) });
+        onDone();
+      },
+      (failure) =>
         failure instanceof LinkCodeError
           ? 'The new device stopped waiting: its code expired or was replaced. Nothing was sent. Get a new code there and start again.'
           : errorMessage(failure),
-      );
-    } finally {
-      setPending(false);
-    }
+    );
   }
 
   return (
@@ -195,19 +185,15 @@ function ConfirmLink({
         <button type="button" className="btn btn-secondary" disabled={pending} onClick={onBack}>
           Back
         </button>
-        <button
-          type="button"
-          className="btn btn-primary"
-          aria-disabled={pending || undefined}
+        <ActionButton
+          variant="primary"
+          pending={pending}
+          pendingLabel="Sending your keys to the new device…"
           onClick={() => void approve()}
         >
-          {pending && <span className="spinner spinner-small" aria-hidden="true" />}
           Link {preview.deviceName}
-        </button>
+        </ActionButton>
       </div>
-      <span role="status" className="sr-only">
-        {pending ? 'Sending your keys to the new device…' : ''}
-      </span>
     </div>
   );
 }

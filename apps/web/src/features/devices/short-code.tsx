@@ -1,4 +1,6 @@
-import { useId, useState } from 'react';
+import { useId } from 'react';
+import { CopiedStatus } from '../../components/copy-status.tsx';
+import { useClipboard } from '../../lib/use-clipboard.ts';
 import { groupCode } from './code-format.ts';
 
 /**
@@ -7,17 +9,8 @@ import { groupCode } from './code-format.ts';
  */
 export function ShortCode({ code, label }: { code: string; label: string }) {
   const labelId = useId();
-  const [copy, setCopy] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const clipboard = useClipboard();
   const groups = groupCode(code);
-
-  async function copyCode() {
-    try {
-      await navigator.clipboard.writeText(groups.join(' '));
-      setCopy('copied');
-    } catch {
-      setCopy('failed');
-    }
-  }
 
   return (
     <div className="short-code-box">
@@ -36,15 +29,13 @@ export function ShortCode({ code, label }: { code: string; label: string }) {
         <button
           type="button"
           className="btn btn-secondary btn-small"
-          onClick={() => void copyCode()}
+          onClick={() => void clipboard.copy(groups.join(' '))}
         >
           Copy code
         </button>
-        <span role="status" className="form-success">
-          {copy === 'copied' ? 'Copied to the clipboard.' : ''}
-        </span>
+        <CopiedStatus state={clipboard.state} />
       </div>
-      {copy === 'failed' && (
+      {clipboard.state === 'failed' && (
         <p role="alert" className="field-error">
           This browser did not allow copying. Select the code and copy it, or type it.
         </p>

@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { PassphraseError, RecoveryKeyError } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
-import { FormField } from '../../components/form-field.tsx';
+import { CodeField, FormField } from '../../components/form-field.tsx';
 import { AlertIcon, ArrowLeftIcon, KeyIcon, LockIcon } from '../../components/icons.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 import { ErrorAlert, LoadingState } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { LinkThisDevice } from '../devices/link-this-device.tsx';
 import { useE2ee } from './e2ee-context.ts';
 import { RecoveryKeyCard } from './recovery-key-card.tsx';
@@ -80,24 +81,17 @@ function SetupCard() {
 function ResetIdentityDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const { client, setPendingRecoveryKey, markReady } = useE2ee();
   const [understood, setUnderstood] = useState(false);
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = usePendingAction();
 
   async function reset(event: FormEvent) {
     event.preventDefault();
-    if (!client || pending || !understood) return;
-    setPending(true);
-    setError(null);
-    try {
+    if (!client || !understood) return;
+    await run(async () => {
       const { recoveryKey } = await client.devices.resetIdentity();
       setPendingRecoveryKey(recoveryKey);
       markReady();
       onClose();
-    } catch (failure) {
-      setError(errorMessage(failure));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
@@ -233,15 +227,10 @@ function RecoverForm() {
       {error && <ErrorAlert>{error}</ErrorAlert>}
       <form className="form" noValidate onSubmit={(event) => void recover(event)}>
         {mode === 'key' ? (
-          <FormField
+          <CodeField
             key="key"
             label="Recovery key"
             name="recoveryKey"
-            autoComplete="off"
-            autoCapitalize="characters"
-            autoCorrect="off"
-            spellCheck={false}
-            className="field-monospace"
             placeholder="XXXX XXXX XXXX …"
             value={secret}
             errors={fieldError ? [fieldError] : undefined}

@@ -27,20 +27,7 @@ export function showMessageNotification(input: {
     input.text === null
       ? `New message from ${input.sender}`
       : `${input.sender}: ${input.text.length > 140 ? `${input.text.slice(0, 139)}…` : input.text}`;
-  try {
-    const notification = new Notification(input.conversationTitle, {
-      body,
-      tag: `conversation-${input.conversationId}`,
-      icon: '/favicon.svg',
-    });
-    notification.onclick = () => {
-      window.focus();
-      input.onClick();
-      notification.close();
-    };
-  } catch {
-    // Some browsers allow notifications only from a service worker; nothing to show then.
-  }
+  notify(input.conversationTitle, body, `conversation-${input.conversationId}`, input.onClick);
 }
 
 /**
@@ -68,15 +55,21 @@ export function showReminderNotification(input: {
     : input.minutesBefore === 0
       ? 'Starting now'
       : `Starts at ${new Date(input.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  notify(
+    input.title ?? 'Calendar event',
+    when,
+    `calendar-${input.eventId}-${input.start}`,
+    input.onClick,
+  );
+}
+
+/** Shows a notification that, when clicked, brings the app forward and runs `onClick`. */
+function notify(title: string, body: string, tag: string, onClick: () => void): void {
   try {
-    const notification = new Notification(input.title ?? 'Calendar event', {
-      body: when,
-      tag: `calendar-${input.eventId}-${input.start}`,
-      icon: '/favicon.svg',
-    });
+    const notification = new Notification(title, { body, tag, icon: '/favicon.svg' });
     notification.onclick = () => {
       window.focus();
-      input.onClick();
+      onClick();
       notification.close();
     };
   } catch {

@@ -1,6 +1,8 @@
 import { useId, useState } from 'react';
 import { PageHeading } from '../../components/page-heading.tsx';
 import { KeyIcon } from '../../components/icons.tsx';
+import { CopiedStatus } from '../../components/copy-status.tsx';
+import { useClipboard } from '../../lib/use-clipboard.ts';
 
 /**
  * The recovery key, shown once after setup (or a reset): copy, download, and an explicit
@@ -16,18 +18,9 @@ export function RecoveryKeyCard({
   onDone: () => void;
 }) {
   const [saved, setSaved] = useState(false);
-  const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const clipboard = useClipboard();
   const keyId = useId();
   const checkboxId = useId();
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(recoveryKey);
-      setCopyState('copied');
-    } catch {
-      setCopyState('failed');
-    }
-  }
 
   function download() {
     const text = [
@@ -72,17 +65,19 @@ export function RecoveryKeyCard({
           </output>
         </div>
         <div className="button-row">
-          <button type="button" className="btn btn-secondary" onClick={() => void copy()}>
+          <button
+            type="button"
+            className="btn btn-secondary"
+            onClick={() => void clipboard.copy(recoveryKey)}
+          >
             Copy recovery key
           </button>
           <button type="button" className="btn btn-secondary" onClick={download}>
             Download recovery key
           </button>
-          <span role="status" className="form-success">
-            {copyState === 'copied' ? 'Copied to the clipboard.' : ''}
-          </span>
+          <CopiedStatus state={clipboard.state} />
         </div>
-        {copyState === 'failed' && (
+        {clipboard.state === 'failed' && (
           <p role="alert" className="field-error">
             This browser did not allow copying. Select the key and copy it, or download it.
           </p>

@@ -1,4 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
+import { Card } from '../../components/card.tsx';
 import { FormField } from '../../components/form-field.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
@@ -42,15 +43,10 @@ export function ChangePasswordSection({ username }: { username: string }) {
   }
 
   return (
-    <section className="card" aria-labelledby="password-heading">
-      <div className="card-header">
-        <h2 id="password-heading" className="card-title">
-          Change password
-        </h2>
-        <p className="card-description">
-          Every other session is signed out when your password changes; this one stays signed in.
-        </p>
-      </div>
+    <Card
+      title="Change password"
+      description="Every other session is signed out when your password changes; this one stays signed in."
+    >
       <form ref={formRef} className="form" noValidate onSubmit={onSubmit}>
         {/* Lets password managers file the new password under the right account. */}
         <input
@@ -98,6 +94,6 @@ export function ChangePasswordSection({ username }: { username: string }) {
           </p>
         </div>
       </form>
-    </section>
+    </Card>
   );
 }

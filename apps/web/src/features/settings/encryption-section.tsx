@@ -1,10 +1,13 @@
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
+import { Card } from '../../components/card.tsx';
 import { Dialog } from '../../components/dialog.tsx';
 import { ShieldIcon } from '../../components/icons.tsx';
 import { ErrorAlert, SkeletonList } from '../../components/status.tsx';
+import { ActionButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { UserAvatar } from '../chats/avatar.tsx';
 import { useConversations } from '../chats/use-conversations.ts';
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
@@ -62,17 +65,10 @@ function SafetyNumbersCard() {
   }
   const sorted = [...contacts].sort((a, b) => a[1].localeCompare(b[1]));
   return (
-    <section className="card" aria-labelledby="safety-heading">
-      <div className="card-header">
-        <h2 id="safety-heading" className="card-title">
-          Safety numbers
-        </h2>
-        <p className="card-description">
-          Compare your safety number with each contact, in person or over another channel you trust,
-          then mark them verified. If a verified contact’s number changes, SecureChat stops sending
-          to them until you look at the new one.
-        </p>
-      </div>
+    <Card
+      title="Safety numbers"
+      description="Compare your safety number with each contact, in person or over another channel you trust, then mark them verified. If a verified contact’s number changes, SecureChat stops sending to them until you look at the new one."
+    >
       {conversations.isPending ? (
         <SkeletonList label="Loading contacts" rows={2} />
       ) : conversations.error && !conversations.data ? (
@@ -102,7 +98,7 @@ function SafetyNumbersCard() {
           onClose={() => setOpen(null)}
         />
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -110,38 +106,23 @@ function LocalHistoryCard() {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
-  const [pending, setPending] = useState(false);
   const [done, setDone] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = usePendingAction();
 
   async function clearAll() {
-    if (pending) return;
-    setPending(true);
-    setError(null);
-    try {
+    await run(async () => {
       await client.localHistory.clear();
       await queryClient.invalidateQueries({ queryKey: e2eeKeys.all(user.id) });
       setConfirming(false);
       setDone('Local history cleared on this browser.');
-    } catch (failure) {
-      setError(errorMessage(failure));
-    } finally {
-      setPending(false);
-    }
+    });
   }
 
   return (
-    <section className="card" aria-labelledby="history-heading">
-      <div className="card-header">
-        <h2 id="history-heading" className="card-title">
-          History on this browser
-        </h2>
-        <p className="card-description">
-          Each message can be decrypted only once per device, so this browser keeps what it has
-          decrypted, in its own storage (IndexedDB). That is what shows your history at once, lets
-          you read it offline, and what search looks through.
-        </p>
-      </div>
+    <Card
+      title="History on this browser"
+      description="Each message can be decrypted only once per device, so this browser keeps what it has decrypted, in its own storage (IndexedDB). That is what shows your history at once, lets you read it offline, and what search looks through."
+    >
       <p className="settings-note">
         The saved messages are encrypted with a key made on this browser that cannot be exported, so
         a copy of the browser’s files (a backup, another program reading its folder) does not reveal
@@ -181,18 +162,13 @@ function LocalHistoryCard() {
             >
               Cancel
             </button>
-            <button
-              type="button"
-              className="btn btn-danger-solid"
-              aria-disabled={pending || undefined}
-              onClick={() => void clearAll()}
-            >
+            <ActionButton pending={pending} onClick={() => void clearAll()}>
               Clear all history on this browser
-            </button>
+            </ActionButton>
           </div>
         </div>
       </Dialog>
-    </section>
+    </Card>
   );
 }
 
@@ -204,17 +180,15 @@ export function EncryptionSections() {
   const { status, client } = useE2ee();
   if (status !== 'ready' || !client) {
     return (
-      <section className="card" aria-labelledby="encryption-heading">
-        <div className="card-header">
-          <h2 id="encryption-heading" className="card-title">
-            End-to-end encryption
-          </h2>
-          <p className="card-description">
+      <Card
+        title="End-to-end encryption"
+        description={
+          <>
             Not set up on this browser yet. Go to <Link to="/">Chats</Link> to set it up; safety
             numbers, key backup and local history appear here afterwards.
-          </p>
-        </div>
-      </section>
+          </>
+        }
+      />
     );
   }
   return (

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useE2ee } from '../e2ee/e2ee-context.ts';
 import { useLocalPrefs } from '../e2ee/local-prefs.ts';
 import { notificationPermission, requestNotificationPermission } from '../e2ee/notifications.ts';
+import { Card } from '../../components/card.tsx';
 import { ToggleField } from './toggle-field.tsx';
 
 const PERMISSION_TEXT = {
@@ -18,16 +19,10 @@ export function NotificationsSection() {
   const [prefs, setPrefs] = useLocalPrefs(user.id);
   const [permission, setPermission] = useState(notificationPermission);
   return (
-    <section className="card" aria-labelledby="notifications-heading">
-      <div className="card-header">
-        <h2 id="notifications-heading" className="card-title">
-          Notifications
-        </h2>
-        <p className="card-description">
-          Shown for new messages while SecureChat is open in a background tab. Saved on this browser
-          only.
-        </p>
-      </div>
+    <Card
+      title="Notifications"
+      description="Shown for new messages while SecureChat is open in a background tab. Saved on this browser only."
+    >
       <p className="settings-note" role="status">
         {PERMISSION_TEXT[permission]}
       </p>
@@ -63,6 +58,6 @@ export function NotificationsSection() {
           onChange={(notificationPreviews) => setPrefs({ notificationPreviews })}
         />
       </div>
-    </section>
+    </Card>
   );
 }

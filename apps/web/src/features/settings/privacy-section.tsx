@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Card } from '../../components/card.tsx';
 import { ErrorAlert, SkeletonList } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { trpc } from '../../lib/trpc.ts';
@@ -25,15 +26,10 @@ export function PrivacySection() {
   });
 
   return (
-    <section className="card" aria-labelledby="privacy-heading">
-      <div className="card-header">
-        <h2 id="privacy-heading" className="card-title">
-          Privacy
-        </h2>
-        <p className="card-description">
-          Saved on the server for your account, so every device follows them.
-        </p>
-      </div>
+    <Card
+      title="Privacy"
+      description="Saved on the server for your account, so every device follows them."
+    >
       {error && <ErrorAlert>{error}</ErrorAlert>}
       {settings.isPending ? (
         <SkeletonList label="Loading privacy settings" rows={2} />
@@ -57,6 +53,6 @@ export function PrivacySection() {
           />
         </div>
       )}
-    </section>
+    </Card>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
+import { Card } from '../../components/card.tsx';
 import { DesktopIcon, PhoneIcon } from '../../components/icons.tsx';
 import { RelativeTime } from '../../components/relative-time.tsx';
 import { EmptyState, ErrorAlert, SkeletonList } from '../../components/status.tsx';
@@ -50,16 +51,10 @@ export function SessionsSection() {
     labelCounts.set(row.device.label, (labelCounts.get(row.device.label) ?? 0) + 1);
 
   return (
-    <section className="card" aria-labelledby="sessions-heading">
-      <div className="card-header">
-        <h2 id="sessions-heading" className="card-title">
-          Sessions
-        </h2>
-        <p className="card-description">
-          Where your account is signed in. Revoke any session you do not recognise: it is signed out
-          at once.
-        </p>
-      </div>
+    <Card
+      title="Sessions"
+      description="Where your account is signed in. Revoke any session you do not recognise: it is signed out at once."
+    >
       {revokeError && <ErrorAlert>{revokeError}</ErrorAlert>}
       {sessions.isPending ? (
         <SkeletonList label="Loading sessions" />
@@ -129,6 +124,6 @@ export function SessionsSection() {
           })}
         </ul>
       )}
-    </section>
+    </Card>
   );
 }

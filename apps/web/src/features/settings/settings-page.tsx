@@ -1,3 +1,4 @@
+import { Card } from '../../components/card.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 import { SignOutIcon } from '../../components/icons.tsx';
 import { ErrorAlert } from '../../components/status.tsx';
@@ -35,13 +36,7 @@ export function SettingsPage() {
       <DevicesSection />
       <SessionsSection />
       <ChangePasswordSection username={user?.username ?? ''} />
-      <section className="card" aria-labelledby="sign-out-heading">
-        <div className="card-header">
-          <h2 id="sign-out-heading" className="card-title">
-            Sign out
-          </h2>
-          <p className="card-description">End this session. Your other sessions stay signed in.</p>
-        </div>
+      <Card title="Sign out" description="End this session. Your other sessions stay signed in.">
         {error && <ErrorAlert>{errorMessage(error)}</ErrorAlert>}
         <div className="form-actions">
           <button
@@ -56,7 +51,7 @@ export function SettingsPage() {
             Sign out
           </button>
         </div>
-      </section>
+      </Card>
     </div>
   );
 }
