@@ -135,6 +135,7 @@ describe('key backup and recovery', () => {
 
   it('recovers with a passphrase, refusing weak and wrong ones without changing anything', async () => {
     const u = await userWithHistory('pp');
+    expect(await u.first.devices.isBackingUp()).toBe(true);
     expect(await u.first.devices.hasPassphrase()).toBe(false);
     const weak = await u.first.devices.setPassphrase('password1234').catch((e: unknown) => e);
     expect(weak).toBeInstanceOf(WeakPassphraseError);
@@ -499,6 +500,9 @@ describe('identity reset (nothing else left)', () => {
     expect(await fresh.devices.hasPassphrase()).toBe(false);
     // The other devices are revoked; the contact sees a changed identity.
     expect(await other.devices.status()).toBe('revoked');
+    // Only the resetting device holds the new backup key.
+    expect(await fresh.devices.isBackingUp()).toBe(true);
+    expect(await other.devices.isBackingUp()).toBe(false);
     expect((await u.contact.contacts.status(u.me.id)).identityChanged).toBe(true);
     // The old recovery key opens nothing now.
     const later = device('ir later');

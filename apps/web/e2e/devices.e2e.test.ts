@@ -192,6 +192,7 @@ describe('linking, listing and revoking devices in the browser', () => {
     await expectVisible(devices.getByText('Pocket phone', { exact: true }));
 
     const backup = alice.getByRole('region', { name: 'Key backup' });
+    await expectVisible(backup.getByText('Backup is on', { exact: true }), WAIT);
     await expectVisible(backup.getByText(/Not set/));
     await backup.getByRole('button', { name: 'Set a passphrase…' }).click();
     const dialog = alice.getByRole('dialog', { name: 'Set a backup passphrase' });

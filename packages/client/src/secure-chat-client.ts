@@ -202,6 +202,11 @@ export interface SecureChatClient {
     resetIdentity(): Promise<{ recoveryKey: string }>;
     /** Flow B with the passphrase instead of the recovery key; restores history like `recover`. */
     recoverWithPassphrase(passphrase: string): Promise<{ restoredEpochs: number }>;
+    /**
+     * Whether this device backs up the conversation keys it makes (it holds the account's current
+     * backup public key). False for a device set up before key backup existed.
+     */
+    isBackingUp(): Promise<boolean>;
     /** Whether the account has a recovery passphrase. */
     hasPassphrase(): Promise<boolean>;
     /**
@@ -609,6 +614,9 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       },
       async recoverWithPassphrase(passphrase) {
         return (await getEngine()).recoverWithPassphrase(passphrase, deviceName);
+      },
+      async isBackingUp() {
+        return (await getEngine()).isBackingUp();
       },
       async hasPassphrase() {
         return (await getEngine()).hasPassphrase();

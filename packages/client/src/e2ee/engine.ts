@@ -339,6 +339,18 @@ export class Engine {
   // ---------------------------------------------------------------------------------------------
   // Passphrase (§3.9)
 
+  /**
+   * Whether this device backs up the conversation keys it makes: it holds the backup public key
+   * and that key is the one the account publishes (a reset elsewhere replaces it).
+   */
+  async isBackingUp(): Promise<boolean> {
+    const [mine, published] = await Promise.all([
+      this.local.getSecret('backup-public'),
+      this.api.backup.key.query(),
+    ]);
+    return !!mine && !!published && toBase64Url(mine) === published.publicKey;
+  }
+
   /** Whether the account has a passphrase-wrapped recovery. */
   async hasPassphrase(): Promise<boolean> {
     const secrets = await this.api.keys.secrets.query();

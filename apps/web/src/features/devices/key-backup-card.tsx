@@ -11,7 +11,7 @@ import { Card } from '../../components/card.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Dialog } from '../../components/dialog.tsx';
 import { CodeField, FormField } from '../../components/form-field.tsx';
-import { CheckIcon } from '../../components/icons.tsx';
+import { AlertIcon, CheckIcon } from '../../components/icons.tsx';
 import { ErrorAlert, LoadingState } from '../../components/status.tsx';
 import { SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
@@ -294,6 +294,10 @@ export function KeyBackupCard() {
     queryKey: e2eeKeys.backup(user.id),
     queryFn: () => client.devices.hasPassphrase(),
   });
+  const backingUp = useQuery({
+    queryKey: [...e2eeKeys.backup(user.id), 'this-device'],
+    queryFn: () => client.devices.isBackingUp(),
+  });
   const [dialog, setDialog] = useState<'set' | 'remove' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const close = (done?: string) => {
@@ -306,12 +310,29 @@ export function KeyBackupCard() {
       title="Key backup"
       description="So that a new device can read your earlier messages, each conversation key is backed up on the server as it is made, encrypted so that only your recovery key, or your backup passphrase if you set one, can open it."
     >
-      <p className="backup-status">
-        <CheckIcon width={18} height={18} />
-        <span>
-          <strong>Backup is on</strong> for this account.
-        </span>
-      </p>
+      {backingUp.isPending ? (
+        <LoadingState label="Checking the backup…" />
+      ) : backingUp.error ? (
+        <ErrorAlert onRetry={() => void backingUp.refetch()}>
+          Could not check the backup. {errorMessage(backingUp.error)}
+        </ErrorAlert>
+      ) : backingUp.data ? (
+        <p className="backup-status">
+          <CheckIcon width={18} height={18} />
+          <span>
+            <strong>Backup is on</strong>: this browser backs up each new conversation key.
+          </span>
+        </p>
+      ) : (
+        <p className="backup-status backup-status-off">
+          <AlertIcon width={18} height={18} />
+          <span>
+            <strong>Backup is off</strong> in this browser: it does not hold the account’s current
+            backup key, so the conversation keys it makes are not backed up, and the messages they
+            protect cannot be read on a new device.
+          </span>
+        </p>
+      )}
       <p className="settings-note">
         The trade-off: anyone who gets your recovery key (or guesses your passphrase) and the
         server’s data can read your backed-up history. Keep the recovery key somewhere safe.
