@@ -30,7 +30,7 @@ export interface ServerDeps {
   blobs: BlobStore;
   messageWriter: MessageWriter;
   /** Told when calendar events change, so reminders are planned again (absent: none fire). */
-  reminders?: { changed(): void };
+  reminders?: { changed(eventIds: readonly string[]): void };
   /** Verified against for unknown usernames, so they cost what a wrong password costs. */
   dummyPasswordHash: string;
 }

@@ -117,7 +117,7 @@ function applyChange(ctx: AuthedContext, change: CalendarChangeInput): void {
   const result = changeCalendarEvent(db, change, new Date());
   if (!result.ok) refused(result);
   publishEvents(db, hub, result.events);
-  reminders?.changed();
+  reminders?.changed(change.split ? [change.eventId, change.split.id] : [change.eventId]);
 }
 
 function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInput {
@@ -216,7 +216,7 @@ export const calendarRouter = router({
     );
     if (!result.ok) refused(result);
     publishEvents(db, hub, result.events);
-    reminders?.changed();
+    reminders?.changed([input.eventId]);
     return { eventId: input.eventId, conflicts: conflictsWith(ctx, input.eventId) };
   }),
 
@@ -302,7 +302,7 @@ export const calendarRouter = router({
     );
     if (!result.ok) refused(result);
     publishEvents(db, hub, result.events);
-    reminders?.changed();
+    reminders?.changed([input.eventId]);
     return {
       status: input.status,
       conflicts: input.status === 'accepted' ? conflictsWith(ctx, input.eventId) : [],
