@@ -229,6 +229,50 @@ describe('linking a new device (§3.3 flow A)', () => {
     });
   });
 
+  it('finishes a link retried after a lost answer with the prekeys the server holds', async () => {
+    const u = await userWithHistory('lr');
+    // The first registration reaches the server, but its answer never comes back.
+    let loseAnswer = true;
+    const lossyFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (
+        loseAnswer &&
+        String(input instanceof Request ? input.url : input).includes('keys.registerDevice')
+      ) {
+        loseAnswer = false;
+        throw new TypeError('fetch failed');
+      }
+      return response;
+    };
+    const fresh = createClient({
+      url: server.url,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      deviceName: 'lr new browser',
+      keyStore: new MemoryKeyStore(),
+      fetch: lossyFetch,
+    });
+    await fresh.auth.login(u.name, PASSWORD);
+    const pending = await fresh.devices.startLink();
+    const preview = await u.first.devices.inspectLink(pending.code);
+    const waiting = pending.wait({ pollMs: 50 });
+    await preview.approve();
+    await expect(waiting).rejects.toThrow();
+    expect(loseAnswer).toBe(false);
+    await pending.wait({ pollMs: 50 });
+    expect(await fresh.devices.status()).toBe('ready');
+    expect(await textsOf(fresh, u.conversationId)).toEqual(BEFORE);
+
+    // A new contact's first message seals the key to a one-time prekey the server handed out:
+    // the linked device holds its private key.
+    const stranger = device('lr stranger');
+    const strangerName = uniqueName('lrs');
+    await stranger.auth.register(strangerName, PASSWORD);
+    await stranger.devices.setup();
+    const { id } = await stranger.conversations.openDirect(u.name);
+    await stranger.messages.send(id, { text: 'sealed to a one-time prekey' });
+    expect(await textsOf(fresh, id)).toEqual(['sealed to a one-time prekey']);
+  });
+
   it('refuses a reply that is not sealed to the link secret (a substituted envelope)', async () => {
     const u = await userWithHistory('lt');
     const fresh = device('lt new browser');
