@@ -4,6 +4,7 @@ import {
   contactsOf,
   createDb,
   createSessionQueries,
+  deleteExpiredLinkRequests,
   memberIdsOf,
   runMigrations,
 } from '@securechat/db';
@@ -94,6 +95,7 @@ export async function startApp(
     throttle.sweep();
     rateLimiter.sweep();
     sessions.deleteExpired();
+    deleteExpiredLinkRequests(db, new Date());
     if (++minutes % 10 === 0) {
       cleanUpFiles(db, blobs, logger).catch((error: unknown) =>
         logger.error({ err: error }, 'file cleanup failed'),

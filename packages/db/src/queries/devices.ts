@@ -28,7 +28,7 @@ export function createLinkRequest(
 ): CreateLinkRequestResult {
   return db.transaction(
     (tx) => {
-      tx.delete(linkRequests).where(lte(linkRequests.expiresAt, now)).run();
+      deleteExpiredLinkRequests(tx, now);
       tx.delete(linkRequests).where(eq(linkRequests.sessionId, row.sessionId)).run();
       const pending =
         tx
@@ -50,6 +50,14 @@ export function createLinkRequest(
     },
     { behavior: 'immediate' },
   );
+}
+
+/**
+ * Deletes link requests past their expiry, with any provisioning envelope left on them: an
+ * abandoned request should not keep even sealed keys on the server. Returns how many went.
+ */
+export function deleteExpiredLinkRequests(db: Db, now: Date): number {
+  return db.delete(linkRequests).where(lte(linkRequests.expiresAt, now)).run().changes;
 }
 
 /** A user's unexpired link request by handle (another user's is as good as missing). */
