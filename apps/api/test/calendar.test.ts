@@ -159,6 +159,108 @@ describe('calendar: time', () => {
     ]);
   });
 
+  it('moves occurrences changed on their own along with the whole series, and drops those left off it', async () => {
+    const [alice, bob] = await people(server.url, 'mva', 'mvb');
+    const { id: conversationId } = await alice.client.conversations.openDirect(bob.username);
+    const { event } = await alice.client.calendar.create({
+      conversationId,
+      title: 'Standup',
+      allDay: false,
+      start: '2027-02-01T10:00:00Z',
+      end: '2027-02-01T10:30:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=4',
+      attendees: [bob.id],
+    });
+    await alice.client.calendar.delete(event.id, {
+      scope: 'this',
+      recurrenceId: '2027-02-22T10:00:00Z',
+    });
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'Standup (longer)', start: '2027-02-08T10:00:00Z', end: '2027-02-08T11:00:00Z' },
+      { scope: 'this', recurrenceId: '2027-02-08T10:00:00Z' },
+    );
+
+    // The whole series moves an hour later: the changed occurrence and the left-out one with it.
+    await alice.client.calendar.update(
+      event.id,
+      { start: '2027-02-01T11:00:00Z', end: '2027-02-01T11:30:00Z' },
+      { scope: 'all' },
+    );
+    const range = { from: day('2027-01-25'), to: day('2027-03-15') };
+    for (const viewer of [alice, bob]) {
+      const { occurrences, rejected } = await viewer.client.calendar.list(range);
+      expect(rejected).toEqual([]);
+      expect(
+        occurrences
+          .filter((o) => o.eventId === event.id)
+          .map((o) => [o.recurrenceId, o.start, o.end, o.title]),
+      ).toEqual([
+        ['2027-02-01T11:00:00Z', '2027-02-01T11:00:00Z', '2027-02-01T11:30:00Z', 'Standup'],
+        [
+          '2027-02-08T11:00:00Z',
+          '2027-02-08T11:00:00Z',
+          '2027-02-08T12:00:00Z',
+          'Standup (longer)',
+        ],
+        ['2027-02-15T11:00:00Z', '2027-02-15T11:00:00Z', '2027-02-15T11:30:00Z', 'Standup'],
+      ]);
+    }
+
+    // A new rule on which the changed occurrence no longer falls: its change is dropped, not
+    // kept unmatched.
+    await alice.client.calendar.update(
+      event.id,
+      { rrule: 'FREQ=WEEKLY;INTERVAL=2;COUNT=2' },
+      { scope: 'all' },
+    );
+    const stored = await bob.client.calendar.get(event.id);
+    expect(stored.overrides).toEqual([]);
+    const dto = await bob.client.api.calendar.byId.query({ eventId: event.id });
+    expect(dto.overrides).toEqual([]);
+
+    // Moving something that is not an occurrence changed on its own is a field error.
+    const revision = await alice.client.api.calendar.byId
+      .query({ eventId: event.id })
+      .then((e) => e.revision);
+    const refused = await alice.client.api.calendar.update
+      .mutate({
+        eventId: event.id,
+        expectedRevision: revision,
+        scope: 'all',
+        series: {
+          allDay: false,
+          start: '2027-02-01T11:00:00Z',
+          end: '2027-02-01T11:30:00Z',
+          timeZone: 'UTC',
+          rrule: 'FREQ=WEEKLY;COUNT=4',
+          exdates: [],
+          attendees: [bob.id],
+          reminders: [],
+          revision: revision + 1,
+          contentRef: randomBytes(16).toString('hex'),
+        },
+        movedOverrides: [
+          {
+            from: '2027-02-08T11:00:00Z',
+            override: {
+              recurrenceId: '2027-02-08T12:00:00Z',
+              revision: 2,
+              allDay: false,
+              start: '2027-02-08T12:00:00Z',
+              end: '2027-02-08T13:00:00Z',
+              timeZone: 'UTC',
+              contentRef: randomBytes(16).toString('hex'),
+            },
+          },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(apiErrorCode(refused)).toBe('BAD_REQUEST');
+    expect(fieldErrors(refused)).toHaveProperty(['movedOverrides.0.from']);
+  });
+
   it('splits a series at "this and following"', async () => {
     const alice = await person(server.url, 'split');
     const { event } = await alice.client.calendar.create({

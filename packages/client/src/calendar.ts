@@ -856,25 +856,77 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         return { eventId: result.eventId, conflicts: await titled(result.conflicts) };
       }
 
-      // The whole series. Moving its start moves its exceptions with it.
+      // The whole series. Moving its start moves its exceptions with it: the left-out dates,
+      // and each occurrence changed on its own, re-signed under the recurrence id it moved to
+      // (the server drops any that no longer falls on an occurrence of the new series).
       const next = applyChanges(current, changes);
+      const moves: { from: string; to: string; times: CalendarTimesFields; o: CalendarOverride }[] =
+        [];
       if (event.rrule && next.start !== current.start && next.allDay === current.allDay) {
         const delta = toMs(next.start, next.allDay) - toMs(current.start, current.allDay);
         if (changes.exdates === undefined)
           next.exdates = current.exdates.map((d) => shift(d, next.allDay, delta)).sort();
+        for (const o of event.overrides) {
+          const times =
+            o.allDay === next.allDay
+              ? {
+                  allDay: o.allDay,
+                  start: shift(o.start, o.allDay, delta),
+                  end: shift(o.end, o.allDay, delta),
+                  timeZone: o.timeZone,
+                }
+              : { allDay: o.allDay, start: o.start, end: o.end, timeZone: o.timeZone };
+          moves.push({
+            from: o.recurrenceId,
+            to: shift(o.recurrenceId, next.allDay, delta),
+            times,
+            o,
+          });
+        }
       }
       checkSeries(next, me.id);
       const revision = event.revision + 1;
-      const contentRef = await sendRevision(
-        metaOf(eventId, event.conversationId, me.id, revision, next),
-        next,
-      );
-      const result = await withCards(event.conversationId, [contentRef], () =>
+      const refs: string[] = [];
+      const sendAll = async () => {
+        refs.push(
+          await sendRevision(metaOf(eventId, event.conversationId, me.id, revision, next), next),
+        );
+        const moved = [];
+        for (const { from, to, times, o } of moves) {
+          const meta: SignedMeta = {
+            ...metaOf(eventId, event.conversationId, me.id, o.revision + 1, {
+              ...next,
+              ...times,
+              rrule: null,
+              exdates: [],
+              attendees: [],
+              reminders: [],
+            }),
+            recurrenceId: to,
+          };
+          const ref = await sendRevision(meta, o);
+          refs.push(ref);
+          moved.push({
+            from,
+            override: { recurrenceId: to, revision: o.revision + 1, ...times, contentRef: ref },
+          });
+        }
+        return moved;
+      };
+      let movedOverrides;
+      try {
+        movedOverrides = await sendAll();
+      } catch (error) {
+        for (const ref of refs) await deps.unsend(event.conversationId, ref).catch(() => {});
+        throw error;
+      }
+      const result = await withCards(event.conversationId, refs, () =>
         deps.api().calendar.update.mutate({
           eventId,
           expectedRevision: event.revision,
           scope: 'all',
-          series: wire(next, revision, contentRef),
+          series: wire(next, revision, refs[0]!),
+          ...(movedOverrides.length > 0 ? { movedOverrides } : {}),
         }),
       );
       return { eventId, conflicts: await titled(result.conflicts) };

@@ -262,6 +262,11 @@ export interface CalendarChangeInput {
   dropOverridesFrom?: string;
   /** This occurrence's override is dropped (the occurrence was deleted). */
   dropOverride?: string;
+  /**
+   * A change of the whole series: these overrides go (moved, or no longer on the series) and
+   * these come (where the series moved them).
+   */
+  replaceOverrides?: { drop: string[]; add: CalendarOverrideWrite[] };
   /** New bounds of the series' occurrences, when an override moved one outside them. */
   span?: { spanStartMs: number; spanEndMs: number | null };
   /** Deletes the whole series. */
@@ -324,6 +329,11 @@ export function changeCalendarEvent(
         if (o.revision !== (previous?.revision ?? 0) + 1) return { ok: false, reason: 'stale' };
         if (!overrideMessage) return { ok: false, reason: 'bad_content' };
       }
+      const movedIn = (input.replaceOverrides?.add ?? []).map((m) => ({
+        override: m,
+        message: contentMessage(tx, row.conversationId, m.contentRef, input.userId),
+      }));
+      if (movedIn.some((m) => !m.message)) return { ok: false, reason: 'bad_content' };
 
       const logged: EventRow[] = [];
       if (input.split) {
@@ -365,6 +375,26 @@ export function changeCalendarEvent(
         dropOverrides(gte(calendarOverrides.recurrenceId, input.dropOverridesFrom));
       if (input.dropOverride !== undefined)
         dropOverrides(eq(calendarOverrides.recurrenceId, input.dropOverride));
+      if (input.replaceOverrides && input.replaceOverrides.drop.length > 0)
+        dropOverrides(inArray(calendarOverrides.recurrenceId, input.replaceOverrides.drop));
+      if (movedIn.length > 0) {
+        tx.insert(calendarOverrides)
+          .values(
+            movedIn.map(({ override: m, message }) => ({
+              eventId: row.id,
+              recurrenceId: m.recurrenceId,
+              revision: m.revision,
+              allDay: m.allDay,
+              start: m.start,
+              end: m.end,
+              timeZone: m.timeZone,
+              contentRef: m.contentRef,
+              signedByDevice: message!.senderDeviceId,
+              updatedAt: now,
+            })),
+          )
+          .run();
+      }
       if (input.span && !input.delete) {
         tx.update(calendarEvents).set(input.span).where(eq(calendarEvents.id, row.id)).run();
       }

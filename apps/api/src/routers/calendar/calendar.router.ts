@@ -120,6 +120,50 @@ function applyChange(ctx: AuthedContext, change: CalendarChangeInput): void {
   reminders?.changed(change.split ? [change.eventId, change.split.id] : [change.eventId]);
 }
 
+/**
+ * A new revision of the whole series. Occurrences changed on its own move to the recurrence ids
+ * the client re-signed them under; any override, moved or kept, that no longer falls on an
+ * occurrence of the new series is dropped, so none is left behind unmatched.
+ */
+function wholeSeriesChange(
+  ctx: AuthedContext,
+  series: SeriesInput,
+  existing: {
+    recurrenceId: string;
+    allDay: boolean;
+    start: string;
+    end: string;
+    timeZone: string;
+  }[],
+  moved: NonNullable<UpdateInput['movedOverrides']>,
+): Pick<CalendarChangeInput, 'series' | 'replaceOverrides'> {
+  const from = new Set<string>();
+  for (const [i, m] of moved.entries()) {
+    if (from.has(m.from) || !existing.some((o) => o.recurrenceId === m.from))
+      throw invalidField(`movedOverrides.${i}.from`, 'Not an occurrence changed on its own');
+    from.add(m.from);
+    if (!validRecurrenceId(series.allDay, m.override.recurrenceId))
+      throw invalidField(`movedOverrides.${i}.override.recurrenceId`, 'Not a recurrence id');
+    checkTimes(m.override);
+  }
+  const onSeries = (recurrenceId: string) =>
+    validRecurrenceId(series.allDay, recurrenceId) &&
+    !series.exdates.includes(recurrenceId) &&
+    isOccurrenceOf(series, recurrenceId);
+  const kept = existing.filter((o) => !from.has(o.recurrenceId) && onSeries(o.recurrenceId));
+  const added = moved.map((m) => m.override).filter((o) => onSeries(o.recurrenceId));
+  const ids = [...kept, ...added].map((o) => o.recurrenceId);
+  if (new Set(ids).size !== ids.length)
+    throw invalidField('movedOverrides', 'Two occurrences would move to the same time');
+  return {
+    series: seriesWrite(series, ctx.user.id, [...kept, ...added]),
+    replaceOverrides: {
+      drop: existing.filter((o) => !kept.includes(o)).map((o) => o.recurrenceId),
+      add: added,
+    },
+  };
+}
+
 function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInput {
   const row = visibleEvent(ctx, input.eventId);
   const base = { eventId: row.id, userId: ctx.user.id, expectedRevision: input.expectedRevision };
@@ -127,7 +171,7 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
   switch (input.scope) {
     case 'all': {
       const series = requirePart(input.series, 'series', 'The new revision is required');
-      return { ...base, series: seriesWrite(series, ctx.user.id, existing) };
+      return { ...base, ...wholeSeriesChange(ctx, series, existing, input.movedOverrides ?? []) };
     }
     case 'this': {
       const recurrenceId = requireOccurrence(row, input.recurrenceId);

@@ -12,6 +12,8 @@ export const CALENDAR_LIMITS = {
   /** Four weeks, in minutes. */
   reminderMinutes: 40_320,
   exdates: 1000,
+  /** Occurrences changed on their own that one change of the whole series may move. */
+  movedOverrides: 1000,
   rruleChars: 500,
   /** A single occurrence lasts at most this long. */
   durationMs: 366 * 24 * 60 * 60 * 1000,
@@ -82,6 +84,17 @@ export const updateInput = z.object({
   override: overrideInput.optional(),
   /** 'following': the new series from the occurrence on. */
   split: z.object({ eventId: idSchema, series: seriesInput }).optional(),
+  /**
+   * 'all', when the series' start moved: each occurrence changed on its own, re-signed under the
+   * recurrence id it moved to (`from` is the one it had).
+   */
+  movedOverrides: z
+    .array(z.object({ from: z.string().max(32), override: overrideInput }))
+    .max(
+      CALENDAR_LIMITS.movedOverrides,
+      `At most ${CALENDAR_LIMITS.movedOverrides} moved occurrences`,
+    )
+    .optional(),
 });
 export type UpdateInput = z.infer<typeof updateInput>;
 
