@@ -350,7 +350,7 @@ const cases: Record<string, () => Promise<void>> = {
     );
   },
   'calendar.freeBusy': async () => {
-    await opaqueCalendarEvent(alice, conversationId, 0);
+    const { eventId } = await opaqueCalendarEvent(alice, conversationId, 0);
     // Someone who has never shared a conversation with alice (mallory may have by now).
     const stranger = await opaqueUser(server.url, 'stranger');
     expect(
@@ -362,6 +362,15 @@ const cases: Record<string, () => Promise<void>> = {
         }),
       ),
     ).toBe('FORBIDDEN');
+    // Her own time with alice's event left out would show that event's times by difference.
+    await notFound(
+      mallory.client.api.calendar.freeBusy.query({
+        userIds: [mallory.id],
+        from: new Date('2027-03-01T00:00:00Z'),
+        to: new Date('2027-03-02T00:00:00Z'),
+        excludeEventId: eventId,
+      }),
+    );
   },
   // end of calendar.* cases
   // device linking, key backup and device management cases

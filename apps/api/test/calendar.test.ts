@@ -508,6 +508,24 @@ describe('calendar: people', () => {
     expect(raw).not.toContain('Dentist');
     // Someone who shares no conversation with alice cannot see her time.
     expect(await code(dave.client.calendar.freeBusy([alice.id], range))).toBe('FORBIDDEN');
+    // Moving the kickoff, alice sees bob busy only with his own event, not with the kickoff.
+    const moving = await alice.client.calendar.freeBusy([bob.id], range, {
+      excludeEventId: kickoff.id,
+    });
+    expect(moving.map((b) => iso(b.busy))).toEqual([
+      [['2027-06-10T10:30:00.000Z', '2027-06-10T11:30:00.000Z']],
+    ]);
+    // Leaving out an event one cannot see would reveal its times by difference: refused.
+    const { event: secret } = await bob.client.calendar.create({
+      title: 'Private',
+      allDay: false,
+      start: '2027-06-10T15:00:00Z',
+      end: '2027-06-10T16:00:00Z',
+      timeZone: 'UTC',
+    });
+    expect(
+      await code(alice.client.calendar.freeBusy([bob.id], range, { excludeEventId: secret.id })),
+    ).toBe('NOT_FOUND');
 
     // Creating an overlapping event warns about it, with the title this device can read.
     const { conflicts } = await alice.client.calendar.create({

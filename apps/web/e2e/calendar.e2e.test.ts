@@ -152,6 +152,11 @@ describe('the calendar in the browser', () => {
         { timeout: 20_000 },
       )
       .toContain('Going: “Bringing the mock-ups”');
+    // While she edits it, bob's acceptance of this very event does not count as busy.
+    await eventIn(alice, 'Design review').click();
+    const editing = alice.getByRole('dialog', { name: 'Edit event' });
+    await expectVisible(editing.getByText('Everyone invited is free then.'));
+    await editing.getByRole('button', { name: 'Cancel' }).click();
 
     // Free/busy: inviting bob at a time he accepted shows that he is busy.
     await alice.getByRole('button', { name: 'New event' }).click();

@@ -420,10 +420,14 @@ export interface CalendarApi {
     status: RsvpStatus,
     options?: { comment?: string },
   ): Promise<{ conflicts: CalendarConflict[] }>;
-  /** Busy times (accepted or organized events; no content) of people I share a conversation with. */
+  /**
+   * Busy times (accepted or organized events; no content) of people I share a conversation with.
+   * `excludeEventId` leaves out an event I can see, so moving it does not show its own times.
+   */
   freeBusy(
     userIds: string[],
     range: { from: Date; to: Date },
+    options?: { excludeEventId?: string },
   ): Promise<{ userId: string; busy: { start: Date; end: Date }[] }[]>;
   /** What a notification shows for a reminder event: the decrypted title and the start. */
   reminderNotification(reminder: Omit<CalendarReminder, 'title'>): Promise<CalendarReminder>;
@@ -1058,8 +1062,8 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       return { conflicts: await titled(result.conflicts) };
     },
 
-    async freeBusy(userIds, { from, to }) {
-      return deps.api().calendar.freeBusy.query({ userIds, from, to });
+    async freeBusy(userIds, { from, to }, options = {}) {
+      return deps.api().calendar.freeBusy.query({ userIds, from, to, ...options });
     },
 
     async reminderNotification(reminder) {

@@ -367,7 +367,11 @@ export const calendarRouter = router({
         'forbidden',
         'Free/busy time is shown only for people who share a conversation with you',
       );
-    const busy = busyIntervals(ctx.deps.db, userIds, fromMs, toMs);
+    // Leaving out an event changes others' busy times only by that event's, so only an event
+    // the caller can see may be left out.
+    const excluded =
+      input.excludeEventId === undefined ? undefined : visibleEvent(ctx, input.excludeEventId).id;
+    const busy = busyIntervals(ctx.deps.db, userIds, fromMs, toMs, excluded);
     return userIds.map((userId) => ({
       userId,
       busy: mergeIntervals(busy.get(userId) ?? []).map((i) => ({

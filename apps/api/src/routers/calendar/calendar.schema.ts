@@ -127,6 +127,8 @@ export const freeBusyInput = z.object({
     .array(idSchema)
     .min(1, 'Name at least one user')
     .max(CALENDAR_LIMITS.freeBusyUsers, `At most ${CALENDAR_LIMITS.freeBusyUsers} users`),
+  /** An event the caller can see, left out: its own times while it is being moved. */
+  excludeEventId: idSchema.optional(),
 });
 
 // -------------------------------------------------------------------------------------------------

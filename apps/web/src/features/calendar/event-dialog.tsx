@@ -175,16 +175,19 @@ function TextArea({
 
 /**
  * Who among the invited is busy at the proposed time (free/busy: times only, no content), so a
- * clash shows before the invitation goes out.
+ * clash shows before the invitation or the move goes out.
  */
 function BusyHint({
   span,
   attendees,
   names,
+  excludeEventId,
 }: {
   span: EventSpan | null;
   attendees: string[];
   names: Map<string, string>;
+  /** The event being moved: its own times do not count as busy. */
+  excludeEventId?: string;
 }) {
   const { client, user } = useReadyE2ee();
   const ids = [...attendees].sort();
@@ -192,8 +195,13 @@ function BusyHint({
   const from = span ? (span.allDay ? `${span.start}T00:00:00Z` : span.start) : '';
   const to = span ? (span.allDay ? `${span.end}T00:00:00Z` : span.end) : '';
   const busy = useQuery({
-    queryKey: [...calendarKeys.all(user.id), 'free-busy', ids.join(','), from, to],
-    queryFn: () => client.calendar.freeBusy(ids, { from: new Date(from), to: new Date(to) }),
+    queryKey: [...calendarKeys.all(user.id), 'free-busy', ids.join(','), from, to, excludeEventId],
+    queryFn: () =>
+      client.calendar.freeBusy(
+        ids,
+        { from: new Date(from), to: new Date(to) },
+        excludeEventId ? { excludeEventId } : {},
+      ),
     enabled: valid,
     staleTime: 30_000,
   });
@@ -576,13 +584,12 @@ function EventForm({
             </div>
           )}
           {errors.fields.attendees && <p className="field-error">{errors.fields.attendees[0]}</p>}
-          {!occurrence && (
-            <BusyHint
-              span={span}
-              attendees={form.attendees}
-              names={new Map(members.map((m) => [m.id, m.username]))}
-            />
-          )}
+          <BusyHint
+            span={span}
+            attendees={form.attendees}
+            names={new Map(members.map((m) => [m.id, m.username]))}
+            {...(occurrence ? { excludeEventId: occurrence.eventId } : {})}
+          />
         </fieldset>
       )}
       <FormField
