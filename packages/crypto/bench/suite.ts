@@ -95,28 +95,19 @@ async function benchBulk(options: SuiteOptions) {
   if (opened.length !== SIZE || opened[SIZE - 1] !== plaintext[SIZE - 1])
     throw new Error('Cobblestone round trip failed');
 
-  const keys = ['rawSeal', 'rawOpen', 'cobSeal', 'cobOpen'] as const;
-  type Key = (typeof keys)[number];
+  // In this order in every round.
+  const runs = {
+    rawSeal: () => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aesKey, plaintext),
+    cobSeal: () => sealChunked(key, plaintext),
+    rawOpen: () => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, aesKey, rawCt),
+    cobOpen: () => openChunked(key, cobCt),
+  };
+  type Key = keyof typeof runs;
+  const keys = Object.keys(runs) as Key[];
   const t = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
   const cpu = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
-  for (let r = 0; r < options.rounds; r++) {
-    t.rawSeal.push(
-      await time(
-        options,
-        () => crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aesKey, plaintext),
-        cpu.rawSeal,
-      ),
-    );
-    t.cobSeal.push(await time(options, () => sealChunked(key, plaintext), cpu.cobSeal));
-    t.rawOpen.push(
-      await time(
-        options,
-        () => crypto.subtle.decrypt({ name: 'AES-GCM', iv }, aesKey, rawCt),
-        cpu.rawOpen,
-      ),
-    );
-    t.cobOpen.push(await time(options, () => openChunked(key, cobCt), cpu.cobOpen));
-  }
+  for (let r = 0; r < options.rounds; r++)
+    for (const k of keys) t[k].push(await time(options, runs[k], cpu[k]));
   const mibps = (k: Key) => ({
     medianMiBps: round1(64 / median(t[k])),
     bestMiBps: round1(64 / Math.min(...t[k])),
