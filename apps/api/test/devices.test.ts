@@ -273,6 +273,50 @@ describe('linking a new device (§3.3 flow A)', () => {
     expect(await textsOf(fresh, id)).toEqual(['sealed to a one-time prekey']);
   });
 
+  it('resumes a link after the new device restarts, even once it was approved', async () => {
+    const u = await userWithHistory('rs');
+    const keyStore = new MemoryKeyStore();
+    const before = device('rs new browser', keyStore);
+    await before.auth.login(u.name, PASSWORD);
+    const pending = await before.devices.startLink();
+    // The other device approves while the new one is down.
+    await (await u.first.devices.inspectLink(pending.code)).approve();
+
+    // The same browser starts again: same key store, same session.
+    const after = createClient({
+      url: server.url,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      deviceName: 'rs new browser',
+      keyStore,
+      token: before.token,
+    });
+    const resumed = await after.devices.startLink();
+    expect(resumed.code).toBe(pending.code);
+    await resumed.wait({ pollMs: 50 });
+    expect(await after.devices.status()).toBe('ready');
+    expect(await textsOf(after, u.conversationId)).toEqual(BEFORE);
+    expect((await u.first.devices.list()).map((d) => d.name)).toEqual([
+      'rs laptop',
+      'rs new browser',
+    ]);
+  });
+
+  it('starts a new link when the stored one was withdrawn or expired', async () => {
+    const u = await userWithHistory('rw');
+    const keyStore = new MemoryKeyStore();
+    const fresh = device('rw new browser', keyStore);
+    await fresh.auth.login(u.name, PASSWORD);
+    const first = await fresh.devices.startLink();
+    await first.cancel();
+    const second = await fresh.devices.startLink();
+    expect(second.code).not.toBe(first.code);
+    // Gone from the server without a word to this device (it expired, say): a new code too.
+    handle.sqlite.prepare('DELETE FROM link_requests WHERE user_id = ?').run(u.me.id);
+    const third = await fresh.devices.startLink();
+    expect(third.code).not.toBe(second.code);
+    await third.cancel();
+  });
+
   it('refuses a reply that is not sealed to the link secret (a substituted envelope)', async () => {
     const u = await userWithHistory('lt');
     const fresh = device('lt new browser');

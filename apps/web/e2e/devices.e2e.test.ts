@@ -122,6 +122,10 @@ describe('linking, listing and revoking devices in the browser', () => {
     const code = (await shown.textContent()) ?? '';
     expect(code).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){6}$/);
     await expectVisible(alicePhone.getByText(/Expires in \d+:\d\d/));
+    // A reload keeps the request: linking again shows the same code.
+    await alicePhone.reload();
+    await alicePhone.getByRole('button', { name: /^Link from another device/ }).click();
+    await expect.poll(async () => (await shown.textContent()) ?? '').toBe(code);
     await shown.scrollIntoViewIfNeeded();
     await snap(alicePhone, 'device-link-code-phone-dark');
 

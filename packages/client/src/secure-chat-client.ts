@@ -227,7 +227,11 @@ export interface SecureChatClient {
      * message (the server refuses messages until they do).
      */
     revoke(deviceId: string): Promise<{ rotated: number; failed: number }>;
-    /** On a new device (signed in, status `needs-recovery`): asks to be linked from another one. */
+    /**
+     * On a new device (signed in, status `needs-recovery`): asks to be linked from another one.
+     * The request is kept in the key store until it ends, so after a restart (a reload, say) this
+     * resumes it, with the same code, while the server still holds it.
+     */
     startLink(): Promise<PendingLink>;
     /** On a set-up device: what a link code asks to add; throws `LinkCodeError`. */
     inspectLink(code: string): Promise<LinkPreview>;
@@ -685,13 +689,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
               });
             }
           },
-          async cancel() {
-            try {
-              await transport.api.devices.cancelLink.mutate({ handle: pending.handle });
-            } catch (error) {
-              if (apiErrorCode(error) !== 'NOT_FOUND') throw error;
-            }
-          },
+          cancel: () => e.cancelLink(pending),
         };
       },
       async inspectLink(code) {

@@ -441,9 +441,15 @@ export class Engine {
   /**
    * On the new device: creates its keys, a one-off X25519 key and the link secret, and leaves
    * the sealed request on the server. The caller shows the code and waits with {@link finishLink}.
+   *
+   * The request is kept in local state until it ends, and a restart picks it up again while the
+   * server still holds it: a reload between the other device's approval and this one's fetch
+   * would otherwise lose the keys sent to it and leave an unusable device in the user's list.
    */
   async startLink(displayName: string): Promise<PendingLinkState & { code: string }> {
     if (await this.hasDevice()) throw new Error('This device is already set up');
+    const resumed = await this.#resumableLink();
+    if (resumed) return resumed;
     const [published] = await this.api.keys.deviceLists.query({ userIds: [this.me.id] });
     if (!published) {
       throw new Error('This account has no encryption identity yet: set it up instead of linking');
@@ -456,7 +462,7 @@ export class Engine {
       handle,
       request: toBase64Url(sealed),
     });
-    return {
+    const pending = {
       device,
       request,
       linkKey,
@@ -464,6 +470,34 @@ export class Engine {
       expiresAt,
       code: await encodeLinkCode(request.linkSecret),
     };
+    await this.local.setPendingLink(pending);
+    return pending;
+  }
+
+  /** The stored link request, if the server still holds it unexpired; otherwise forgets it. */
+  async #resumableLink(): Promise<(PendingLinkState & { code: string }) | undefined> {
+    const stored = await this.local.getPendingLink<PendingLinkState & { code: string }>();
+    if (!stored) return undefined;
+    if (stored.expiresAt.getTime() > Date.now()) {
+      try {
+        const status = await this.api.devices.linkStatus.query({ handle: stored.handle });
+        if (status.status !== 'expired') return stored;
+      } catch (error) {
+        if (apiErrorCode(error) !== 'NOT_FOUND') throw error;
+      }
+    }
+    await this.local.deletePendingLink();
+    return undefined;
+  }
+
+  /** Withdraws the request (if the server still has it) and forgets it. */
+  async cancelLink(pending: PendingLinkState): Promise<void> {
+    try {
+      await this.api.devices.cancelLink.mutate({ handle: pending.handle });
+    } catch (error) {
+      if (apiErrorCode(error) !== 'NOT_FOUND') throw error;
+    }
+    await this.local.deletePendingLink();
   }
 
   /**
@@ -473,6 +507,19 @@ export class Engine {
    * false while still pending.
    */
   async finishLink(pending: PendingLinkState): Promise<boolean> {
+    try {
+      const done = await this.#finishLink(pending);
+      // Linked: nothing left to resume.
+      if (done) await this.local.deletePendingLink();
+      return done;
+    } catch (error) {
+      // Expired, withdrawn or failed verification: the request cannot succeed any more.
+      if (error instanceof LinkError) await this.local.deletePendingLink();
+      throw error;
+    }
+  }
+
+  async #finishLink(pending: PendingLinkState): Promise<boolean> {
     let status;
     try {
       status = await this.api.devices.linkStatus.query({ handle: pending.handle });

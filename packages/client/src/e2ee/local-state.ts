@@ -63,6 +63,10 @@ export class LocalState {
       (p): p is PrivatePrekey => p !== undefined,
     );
   }
+  /** The link request this (new) device waits on, so a restart resumes it (see Engine.startLink). */
+  getPendingLink = <T>() => this.store.get<T>(this.k('link'));
+  setPendingLink = (link: unknown) => this.store.set(this.k('link'), link);
+  deletePendingLink = () => this.store.delete(this.k('link'));
   getCounter = async (name: string) => (await this.store.get<number>(this.k('counter', name))) ?? 0;
   setCounter = (name: string, value: number) => this.store.set(this.k('counter', name), value);
 
