@@ -379,10 +379,20 @@ const cases: Record<string, () => Promise<void>> = {
     expect(mine.map((d) => d.id)).toEqual([mallory.deviceId]);
   },
   'devices.rename': async () => {
+    // Well formed as far as the server can tell (it cannot check the signature), as mallory's.
+    const signedName = Buffer.concat([
+      Buffer.of(1),
+      Buffer.from(mallory.id, 'hex'),
+      Buffer.from(alice.deviceId, 'hex'),
+      Buffer.alloc(8),
+      Buffer.of(0, 8),
+      Buffer.from('mine now'),
+      Buffer.alloc(64),
+    ]).toString('base64url');
     await notFound(
-      mallory.client.api.devices.rename.mutate({ deviceId: alice.deviceId, name: 'mine now' }),
+      mallory.client.api.devices.rename.mutate({ deviceId: alice.deviceId, signedName }),
     );
-    expect((await alice.client.api.devices.list.query())[0]?.name).toBeNull();
+    expect((await alice.client.api.devices.list.query())[0]?.signedName).toBeNull();
   },
   'devices.createLink': async () => {
     const handle = randomHandle();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   apiErrorCode,
   createClient,
+  DeviceNameError,
   fieldErrors,
   LinkCodeError,
   LinkError,
@@ -545,18 +546,30 @@ describe('revoking a device', () => {
     expect(untouched.t).toBe(twoMinutesAgo);
     await u.first.devices.rename(mine!.id, 'Work laptop');
     expect((await u.first.devices.list())[0]!.name).toBe('Work laptop');
+    // Refused before anything is signed: an empty name, and one too long.
+    for (const name of ['  ', 'x'.repeat(65)]) {
+      const refused = await u.first.devices.rename(mine!.id, name).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(DeviceNameError);
+      expect(fieldErrors(refused)).toHaveProperty('name');
+    }
+    // The server refuses a malformed signed name with the field named.
     const bad = await u.first.api.devices.rename
-      .mutate({ deviceId: mine!.id, name: '' })
+      .mutate({ deviceId: mine!.id, signedName: 'AAAA' })
       .catch((e: unknown) => e);
     expect(apiErrorCode(bad)).toBe('BAD_REQUEST');
+    expect(fieldErrors(bad)).toHaveProperty('signedName');
+    // A name the server altered does not verify: the list shows the certificate's name.
+    const stored = handle.sqlite
+      .prepare('SELECT signed_name AS b FROM devices WHERE id = ?')
+      .get(mine!.id) as { b: Buffer };
+    const altered = Buffer.from(stored.b);
+    altered[1 + 16 + 16 + 8 + 2] = 'V'.charCodeAt(0);
+    handle.sqlite.prepare('UPDATE devices SET signed_name = ? WHERE id = ?').run(altered, mine!.id);
+    expect((await u.first.devices.list())[0]!.name).toBe('ls laptop');
     // Another user's device is not found.
     const [theirs] = await u.contact.devices.list();
     expect(
-      apiErrorCode(
-        await u.first.api.devices.rename
-          .mutate({ deviceId: theirs!.id, name: 'x' })
-          .catch((e: unknown) => e),
-      ),
+      apiErrorCode(await u.first.devices.rename(theirs!.id, 'x').catch((e: unknown) => e)),
     ).toBe('NOT_FOUND');
   });
 });

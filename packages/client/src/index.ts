@@ -1,5 +1,7 @@
 export {
   createClient,
+  DEVICE_NAME_MAX,
+  DeviceNameError,
   newMessageId,
   type SecureChatClient,
   type SecureChatClientOptions,

@@ -114,6 +114,19 @@ export interface DeviceInfo {
   current: boolean;
 }
 
+/** Longest device name, in characters. */
+export const DEVICE_NAME_MAX = 64;
+
+/** A device name refused before anything is signed or sent; `fieldErrors` names the field. */
+export class DeviceNameError extends TypeError {
+  readonly fieldErrors: Record<string, string[]>;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceNameError';
+    this.fieldErrors = { name: [message] };
+  }
+}
+
 /** A new device waiting to be linked from an existing one (§3.3 flow A). */
 export interface PendingLink {
   /** What the person types on the existing device: 28 characters in groups of four. */
@@ -217,8 +230,15 @@ export interface SecureChatClient {
     setPassphrase(passphrase: string, options?: { recoveryKey?: string }): Promise<void>;
     /** Removes the recovery passphrase (the recovery key still works). */
     removePassphrase(): Promise<void>;
-    /** This user's active devices, oldest first. */
+    /**
+     * This user's active devices, oldest first. A renamed device shows its new name only if the
+     * name verifies under this user's signing key; otherwise the name in its certificate.
+     */
     list(): Promise<DeviceInfo[]>;
+    /**
+     * Renames one of this user's devices: the name is signed with the user signing key, so the
+     * server stores it but cannot change it. Throws `DeviceNameError` for an empty or too long one.
+     */
     rename(deviceId: string, name: string): Promise<void>;
     /**
      * Revokes another device: publishes a signed device list without it (the server signs it out
@@ -635,25 +655,41 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         await (await getEngine()).removePassphrase();
       },
       async list() {
+        const e = await getEngine();
         const rows = await transport.api.devices.list.query();
-        return rows.map((row) => {
-          let certName = 'Unnamed device';
-          try {
-            certName = decodeDeviceCert(fromBase64Url(row.cert)).displayName || certName;
-          } catch {
-            // An unreadable certificate still lists (and can be revoked).
-          }
-          return {
-            id: row.id,
-            name: row.name ?? certName,
-            createdAt: row.createdAt,
-            lastSeenAt: row.lastSeenAt,
-            current: row.current,
-          };
-        });
+        return Promise.all(
+          rows.map(async (row) => {
+            let certName = 'Unnamed device';
+            try {
+              certName = decodeDeviceCert(fromBase64Url(row.cert)).displayName || certName;
+            } catch {
+              // An unreadable certificate still lists (and can be revoked).
+            }
+            // A new name counts only as the user signed it, for this device.
+            const renamed = row.signedName
+              ? await e.deviceNameOf(row.id, fromBase64Url(row.signedName))
+              : null;
+            return {
+              id: row.id,
+              name: renamed ?? certName,
+              createdAt: row.createdAt,
+              lastSeenAt: row.lastSeenAt,
+              current: row.current,
+            };
+          }),
+        );
       },
       async rename(deviceId, name) {
-        await transport.api.devices.rename.mutate({ deviceId, name });
+        const trimmed = name.trim();
+        if (!trimmed) throw new DeviceNameError('Give the device a name');
+        if ([...trimmed].length > DEVICE_NAME_MAX)
+          throw new DeviceNameError(`A device name has at most ${DEVICE_NAME_MAX} characters`);
+        const e = await getEngine();
+        const signedName = await e.signDeviceName(deviceId, trimmed);
+        await transport.api.devices.rename.mutate({
+          deviceId,
+          signedName: toBase64Url(signedName),
+        });
       },
       async revoke(deviceId) {
         const e = await getEngine();

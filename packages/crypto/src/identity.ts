@@ -295,6 +295,80 @@ function copyCertBody(b: DeviceCertBody): DeviceCertBody {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Device names
+
+/** A name the user gave one of their devices after adding it (the first is in its certificate). */
+export interface DeviceNameBody {
+  userId: Bytes;
+  deviceId: Bytes;
+  name: string;
+  renamedAtMs: number;
+}
+
+function encodeDeviceNameBody(body: DeviceNameBody): Bytes {
+  if (!body || typeof body !== 'object')
+    throw new InvalidInputError('device name must be an object');
+  checkBytes(body.userId, 'userId', ID_LENGTH);
+  checkBytes(body.deviceId, 'deviceId', ID_LENGTH);
+  checkInt(body.renamedAtMs, 'renamedAtMs', 0, MAX_U64);
+  checkString(body.name, 'name');
+  if (utf8Encode(body.name, 'name').length > MAX_DISPLAY_NAME_BYTES)
+    throw new InvalidInputError(`name must be at most ${MAX_DISPLAY_NAME_BYTES} bytes of UTF-8`);
+  return new Writer()
+    .u8(PROTOCOL_VERSION)
+    .fixed(body.userId, ID_LENGTH, 'userId')
+    .fixed(body.deviceId, ID_LENGTH, 'deviceId')
+    .u64(body.renamedAtMs, 'renamedAtMs')
+    .str16(body.name, 'name')
+    .finish();
+}
+
+/**
+ * Sign a device's new name with the USK (label `securechat/v1/device-name`), so the server can
+ * store and return it but not change it. Output: the body then a 64-byte signature.
+ */
+export async function signDeviceName(usk: UserSigningKey, body: DeviceNameBody): Promise<Bytes> {
+  checkSigningKey(usk, 'usk');
+  const tbs = encodeDeviceNameBody(body);
+  const signature = await ed25519Sign(usk.privateKey, concatBytes(SIG_LABELS.deviceName, tbs));
+  return concatBytes(tbs, signature);
+}
+
+/**
+ * Decode a signed device name and verify it against the USK public key. Throws
+ * {@link AuthenticationError} if it is malformed or the signature does not verify. It does not
+ * prove the name is the newest: a server can return an older signed name of the same device, so
+ * callers compare `deviceId` and may keep the latest `renamedAtMs` they have seen.
+ */
+export async function openDeviceName(
+  signed: Uint8Array,
+  uskPublicKey: Uint8Array,
+): Promise<DeviceNameBody> {
+  let body: DeviceNameBody;
+  let tbs: Bytes;
+  let signature: Bytes;
+  try {
+    checkBytes(signed, 'signed');
+    const r = new Reader(signed, 'device name');
+    if (r.u8('version') !== PROTOCOL_VERSION) throw new InvalidInputError('unknown version');
+    body = {
+      userId: r.fixed(ID_LENGTH, 'userId'),
+      deviceId: r.fixed(ID_LENGTH, 'deviceId'),
+      renamedAtMs: r.u64('renamedAtMs'),
+      name: r.str16('name', MAX_DISPLAY_NAME_BYTES),
+    };
+    signature = r.fixed(64, 'signature');
+    r.end();
+    tbs = Uint8Array.from(signed.subarray(0, signed.length - 64));
+  } catch {
+    throw new AuthenticationError();
+  }
+  if (!(await ed25519Verify(uskPublicKey, concatBytes(SIG_LABELS.deviceName, tbs), signature)))
+    throw new AuthenticationError();
+  return body;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Device lists
 
 function checkSortedUnique(items: Uint8Array[], label: string): void {

@@ -21,6 +21,8 @@ export const SIG_LABELS = {
   deviceCert: enc('securechat/v1/device-cert'),
   /** USK over a device list (§3.2). */
   deviceList: enc('securechat/v1/device-list'),
+  /** USK over a name given to a device after it was added. */
+  deviceName: enc('securechat/v1/device-name'),
   /** DSK over a signed or one-time prekey. */
   prekey: enc('securechat/v1/prekey'),
   /** Sender DSK over an envelope header and payload (§3.4). Also the HPKE `info` prefix. */

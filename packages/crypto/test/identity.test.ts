@@ -18,7 +18,9 @@ import {
   InvalidInputError,
   isSmallOrderEd25519,
   nextDeviceList,
+  openDeviceName,
   signDeviceCert,
+  signDeviceName,
   signDeviceList,
   trustOnFirstUse,
   verifyDeviceCert,
@@ -74,6 +76,44 @@ describe('device certificates', () => {
       signDeviceCert(user.usk, { ...body, displayName: 'ok', userId: new Uint8Array(15) }),
     ).rejects.toThrow('userId must be 16 bytes');
     await expect(createDeviceKeys(new Uint8Array(3))).rejects.toBeInstanceOf(InvalidInputError);
+  });
+});
+
+describe('device names', () => {
+  it('open under the USK only, and reject any flipped bit', async () => {
+    const user = await makeUser();
+    const body = {
+      userId: user.userId,
+      deviceId: user.devices[0]!.keys.deviceId,
+      name: 'Work laptop ☕',
+      renamedAtMs: 1_700_000_000_000,
+    };
+    const signed = await signDeviceName(user.usk, body);
+    expect(await openDeviceName(signed, user.usk.publicKey)).toEqual(body);
+    const other = await generateUserSigningKey();
+    await expectAuthFailure(openDeviceName(signed, other.usk.publicKey));
+    for (let bit = 0; bit < signed.length * 8; bit += 7)
+      await expectAuthFailure(openDeviceName(flipBit(signed, bit), user.usk.publicKey));
+    await expectAuthFailure(
+      openDeviceName(signed.subarray(0, signed.length - 1), user.usk.publicKey),
+    );
+    // A certificate's signature is over another label: it does not pass as a name's.
+    const cert = user.devices[0]!.cert;
+    await expectAuthFailure(openDeviceName(encodeDeviceCert(cert), user.usk.publicKey));
+  });
+
+  it('refuses labelled bad input', async () => {
+    const user = await makeUser();
+    const body = {
+      userId: user.userId,
+      deviceId: user.devices[0]!.keys.deviceId,
+      name: 'x'.repeat(257),
+      renamedAtMs: 0,
+    };
+    await expect(signDeviceName(user.usk, body)).rejects.toThrow('name must be at most 256 bytes');
+    await expect(
+      signDeviceName(user.usk, { ...body, name: 'ok', deviceId: new Uint8Array(3) }),
+    ).rejects.toThrow('deviceId must be 16 bytes');
   });
 });
 

@@ -6,6 +6,7 @@ import {
   createLinkRequest,
   ctEqual,
   signDeviceCert,
+  signDeviceName,
   decodeDeviceList,
   generateBackupKeyPair,
   importBackupKey,
@@ -36,6 +37,7 @@ import {
   importUserSigningKey,
   nextDeviceList,
   openCommit,
+  openDeviceName,
   openSecret,
   peekEnvelopeHeader,
   peekMessageHeader,
@@ -703,6 +705,34 @@ export class Engine {
    * sessions and marks every conversation of the user for rotation), then pins the new list.
    * The caller rotates the conversations (see rotateAll) so nothing sent afterwards reaches it.
    */
+  /** A new name for one of this user's devices, signed by the user signing key. */
+  async signDeviceName(deviceId: string, name: string): Promise<Uint8Array> {
+    const usk = await this.local.getUserSigningKey();
+    if (!usk) throw new DeviceNotSetUpError();
+    return signDeviceName(usk, {
+      userId: bytes16(this.me.id),
+      deviceId: bytes16(deviceId),
+      name,
+      renamedAtMs: Date.now(),
+    });
+  }
+
+  /**
+   * The name in a signed device name, if it verifies under this user's signing key and names
+   * `deviceId`; otherwise null (the caller shows the certificate's name instead).
+   */
+  async deviceNameOf(deviceId: string, signed: Uint8Array): Promise<string | null> {
+    const usk = await this.local.getUserSigningKey();
+    if (!usk) return null;
+    try {
+      const body = await openDeviceName(signed, usk.publicKey);
+      if (toHex(body.deviceId) !== deviceId || toHex(body.userId) !== this.me.id) return null;
+      return body.name;
+    } catch {
+      return null;
+    }
+  }
+
   async revoke(deviceId: string): Promise<void> {
     const device = await this.device();
     if (toHex(device.deviceId) === deviceId) {

@@ -190,11 +190,16 @@ export function backupEntriesOf(db: Db, userId: string, afterId: number, limit: 
 // Devices and secrets
 
 /** Renames one of the user's active devices; false when it is not theirs or was revoked. */
-export function renameDevice(db: Db, userId: string, deviceId: string, name: string): boolean {
+export function renameDevice(
+  db: Db,
+  userId: string,
+  deviceId: string,
+  signedName: Buffer,
+): boolean {
   return (
     db
       .update(devices)
-      .set({ name })
+      .set({ signedName })
       .where(and(eq(devices.id, deviceId), eq(devices.userId, userId), isNull(devices.revokedAt)))
       .run().changes > 0
   );

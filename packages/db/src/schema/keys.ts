@@ -48,8 +48,11 @@ export const devices = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull(),
     revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
-    /** A name the user gave the device after adding it (the certificate's name otherwise). */
-    name: text('name'),
+    /**
+     * A name the user gave the device after adding it, signed by the user signing key so the
+     * server cannot change it (the certificate's name otherwise).
+     */
+    signedName: blob('signed_name', { mode: 'buffer' }),
     /** The newest event when the device was added: a first subscription starts after it. */
     createdAfterEventId: integer('created_after_event_id').notNull().default(0),
   },

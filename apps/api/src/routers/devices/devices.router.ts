@@ -7,7 +7,7 @@ import {
   linkRequestOfSession,
   renameDevice,
 } from '@securechat/db';
-import { DomainError, conflict, notFound } from '../../errors.ts';
+import { DomainError, conflict, invalidField, notFound } from '../../errors.ts';
 import { router } from '../../trpc/init.ts';
 import { authedProcedure } from '../../trpc/procedures.ts';
 import { requireDevice } from '../access.ts';
@@ -31,11 +31,14 @@ export const MAX_PENDING_LINKS = 5;
  * key in that request.
  */
 export const devicesRouter = router({
-  /** The caller's active devices, oldest first. Names come from the certificate unless renamed. */
+  /**
+   * The caller's active devices, oldest first. Names come from the certificate unless renamed;
+   * a new name is signed by the user, and clients show it only if it verifies.
+   */
   list: authedProcedure.query(({ ctx }) =>
     devicesOfUser(ctx.deps.db, ctx.user.id).map((d) => ({
       id: d.id,
-      name: d.name,
+      signedName: d.signedName ? toBase64url(d.signedName) : null,
       cert: toBase64url(d.cert),
       createdAt: d.createdAt,
       lastSeenAt: d.lastSeenAt,
@@ -45,7 +48,10 @@ export const devicesRouter = router({
 
   /** Renames one of the caller's active devices (the name is for the user's own list). */
   rename: authedProcedure.input(renameDeviceInput).mutation(({ ctx, input }) => {
-    if (!renameDevice(ctx.deps.db, ctx.user.id, input.deviceId, input.name)) {
+    // The name must be signed as one of this user's: the user id inside must be the caller's.
+    if (input.signedName.subarray(1, 17).toString('hex') !== ctx.user.id)
+      throw invalidField('signedName', 'Signed name is for another user');
+    if (!renameDevice(ctx.deps.db, ctx.user.id, input.deviceId, input.signedName)) {
       throw notFound('No such device');
     }
     return { ok: true as const };

@@ -4,14 +4,35 @@ import { LIMITS, bytesSchema, idSchema } from '../wire.ts';
 /** A link request's handle: the first 16 bytes of a hash of the link secret, as hex. */
 const handleSchema = z.string().regex(/^[0-9a-f]{32}$/, 'Must be a 32-character hex handle');
 
-export const renameDeviceInput = z.object({
-  deviceId: idSchema,
-  name: z
-    .string()
-    .trim()
-    .min(1, 'Give the device a name')
-    .max(64, 'A device name has at most 64 characters'),
-});
+/** Longest device name, in characters (the signed form allows 256 bytes of UTF-8). */
+export const DEVICE_NAME_MAX = 64;
+/** version | user id | device id | renamed at (u64) | name length (u16): the bytes before the name. */
+const SIGNED_NAME_HEADER = 1 + 16 + 16 + 8 + 2;
+const SIGNATURE_BYTES = 64;
+
+/**
+ * A device's new name, signed by the user's signing key (`signDeviceName` in
+ * `@securechat/crypto`). The server cannot check the signature, which clients do; it checks the
+ * layout, that the name is one for this device, and the name's length.
+ */
+export const renameDeviceInput = z
+  .object({
+    deviceId: idSchema,
+    signedName: bytesSchema('Signed name', SIGNED_NAME_HEADER + 256 + SIGNATURE_BYTES),
+  })
+  .superRefine(({ deviceId, signedName: b }, ctx) => {
+    const issue = (message: string) =>
+      ctx.addIssue({ code: 'custom', path: ['signedName'], message });
+    const nameLength = b.length >= SIGNED_NAME_HEADER ? b.readUInt16BE(SIGNED_NAME_HEADER - 2) : -1;
+    if (b[0] !== 1 || b.length !== SIGNED_NAME_HEADER + nameLength + SIGNATURE_BYTES)
+      return issue('Signed name is malformed');
+    if (b.subarray(17, 33).toString('hex') !== deviceId)
+      return issue('Signed name is for another device');
+    const name = b.subarray(SIGNED_NAME_HEADER, SIGNED_NAME_HEADER + nameLength).toString('utf8');
+    if (name.trim() === '' || name !== name.trim()) return issue('Give the device a name');
+    if ([...name].length > DEVICE_NAME_MAX)
+      return issue(`A device name has at most ${DEVICE_NAME_MAX} characters`);
+  });
 
 export const createLinkInput = z.object({
   handle: handleSchema,

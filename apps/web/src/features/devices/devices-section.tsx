@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import type { DeviceInfo } from '@securechat/client';
+import { DEVICE_NAME_MAX, type DeviceInfo } from '@securechat/client';
 import { Card } from '../../components/card.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Dialog } from '../../components/dialog.tsx';
@@ -17,8 +17,6 @@ import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { LinkDeviceDialog } from './link-device-dialog.tsx';
-
-const NAME_MAX = 64;
 
 /** A guess from the name (e.g. "Chrome on Android"), only to pick an icon. */
 function looksMobile(name: string): boolean {
@@ -75,10 +73,10 @@ function RenameDeviceDialog({
           label="Device name"
           name="name"
           value={name}
-          maxLength={NAME_MAX}
+          maxLength={DEVICE_NAME_MAX}
           autoComplete="off"
           errors={errors.fields.name}
-          hint={<p>Up to {NAME_MAX} characters, e.g. “Work laptop”.</p>}
+          hint={<p>Up to {DEVICE_NAME_MAX} characters, e.g. “Work laptop”.</p>}
           onChange={(event) => {
             setName(event.target.value);
             clearField('name');
