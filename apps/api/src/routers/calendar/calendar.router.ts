@@ -121,7 +121,7 @@ function applyChange(ctx: AuthedContext, change: CalendarChangeInput): void {
 }
 
 /**
- * A new revision of the whole series. Occurrences changed on its own move to the recurrence ids
+ * A new revision of the whole series. Occurrences changed on their own move to the recurrence ids
  * the client re-signed them under; any override, moved or kept, that no longer falls on an
  * occurrence of the new series is dropped, so none is left behind unmatched.
  */

@@ -21,6 +21,8 @@ export const renameDeviceInput = z
     signedName: bytesSchema('Signed name', SIGNED_NAME_HEADER + 256 + SIGNATURE_BYTES),
   })
   .superRefine(({ deviceId, signedName: b }, ctx) => {
+    // Zod runs this even when a field failed; a signed name that is not bytes is reported already.
+    if (!Buffer.isBuffer(b)) return;
     const issue = (message: string) =>
       ctx.addIssue({ code: 'custom', path: ['signedName'], message });
     const nameLength = b.length >= SIGNED_NAME_HEADER ? b.readUInt16BE(SIGNED_NAME_HEADER - 2) : -1;
