@@ -12,6 +12,7 @@ import {
   WeakPassphraseError,
   checkPassphraseStrength,
   type SecureChatClient,
+  type SecureChatClientOptions,
 } from '@securechat/client';
 import {
   AuthenticationError,
@@ -49,12 +50,17 @@ afterAll(async () => {
 
 const STRONG = 'orbit velvet cactus lantern mosaic thimble';
 
-function device(name: string, keyStore = new MemoryKeyStore()): SecureChatClient {
+function device(
+  name: string,
+  keyStore = new MemoryKeyStore(),
+  options: Pick<SecureChatClientOptions, 'fetch' | 'token'> = {},
+): SecureChatClient {
   return createClient({
     url: server.url,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     deviceName: name,
     keyStore,
+    ...options,
   });
 }
 
@@ -245,13 +251,7 @@ describe('linking a new device (§3.3 flow A)', () => {
       }
       return response;
     };
-    const fresh = createClient({
-      url: server.url,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      deviceName: 'lr new browser',
-      keyStore: new MemoryKeyStore(),
-      fetch: lossyFetch,
-    });
+    const fresh = device('lr new browser', new MemoryKeyStore(), { fetch: lossyFetch });
     await fresh.auth.login(u.name, PASSWORD);
     const pending = await fresh.devices.startLink();
     const preview = await u.first.devices.inspectLink(pending.code);
@@ -284,13 +284,7 @@ describe('linking a new device (§3.3 flow A)', () => {
     await (await u.first.devices.inspectLink(pending.code)).approve();
 
     // The same browser starts again: same key store, same session.
-    const after = createClient({
-      url: server.url,
-      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-      deviceName: 'rs new browser',
-      keyStore,
-      token: before.token,
-    });
+    const after = device('rs new browser', keyStore, { token: before.token });
     const resumed = await after.devices.startLink();
     expect(resumed.code).toBe(pending.code);
     await resumed.wait({ pollMs: 50 });
