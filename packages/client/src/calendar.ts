@@ -670,7 +670,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     contentRef,
   });
 
-  /** Runs a server write after its content went out; a refused write takes its cards back. */
+  /**
+   * Runs a server write after its content went out; a refused write takes its cards back. `refs`
+   * is read only on failure, so `write` may add the revisions it sends itself.
+   */
   async function withCards<T>(
     conversationId: string,
     refs: string[],
@@ -890,12 +893,13 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       }
       checkSeries(next, me.id);
       const revision = event.revision + 1;
+      // Every revision sent goes into `refs` as it goes out, so a failure anywhere takes all back.
       const refs: string[] = [];
-      const sendAll = async () => {
+      const result = await withCards(event.conversationId, refs, async () => {
         refs.push(
           await sendRevision(metaOf(eventId, event.conversationId, me.id, revision, next), next),
         );
-        const moved = [];
+        const movedOverrides = [];
         for (const { from, to, times, o } of moves) {
           const meta: SignedMeta = {
             ...metaOf(eventId, event.conversationId, me.id, o.revision + 1, {
@@ -910,29 +914,19 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           };
           const ref = await sendRevision(meta, o);
           refs.push(ref);
-          moved.push({
+          movedOverrides.push({
             from,
             override: { recurrenceId: to, revision: o.revision + 1, ...times, contentRef: ref },
           });
         }
-        return moved;
-      };
-      let movedOverrides;
-      try {
-        movedOverrides = await sendAll();
-      } catch (error) {
-        for (const ref of refs) await deps.unsend(event.conversationId, ref).catch(() => {});
-        throw error;
-      }
-      const result = await withCards(event.conversationId, refs, () =>
-        deps.api().calendar.update.mutate({
+        return deps.api().calendar.update.mutate({
           eventId,
           expectedRevision: event.revision,
           scope: 'all',
           series: wire(next, revision, refs[0]!),
           ...(movedOverrides.length > 0 ? { movedOverrides } : {}),
-        }),
-      );
+        });
+      });
       return { eventId, conflicts: await titled(result.conflicts) };
     },
 

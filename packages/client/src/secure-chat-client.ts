@@ -657,27 +657,27 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       async list() {
         const e = await getEngine();
         const rows = await transport.api.devices.list.query();
-        return Promise.all(
-          rows.map(async (row) => {
-            let certName = 'Unnamed device';
-            try {
-              certName = decodeDeviceCert(fromBase64Url(row.cert)).displayName || certName;
-            } catch {
-              // An unreadable certificate still lists (and can be revoked).
-            }
-            // A new name counts only as the user signed it, for this device.
-            const renamed = row.signedName
-              ? await e.deviceNameOf(row.id, fromBase64Url(row.signedName))
-              : null;
-            return {
-              id: row.id,
-              name: renamed ?? certName,
-              createdAt: row.createdAt,
-              lastSeenAt: row.lastSeenAt,
-              current: row.current,
-            };
-          }),
+        // A new name counts only as the user signed it, for this device.
+        const renamed = await e.verifiedDeviceNames(
+          rows.flatMap((row) =>
+            row.signedName ? [{ deviceId: row.id, signed: fromBase64Url(row.signedName) }] : [],
+          ),
         );
+        return rows.map((row) => {
+          let certName = 'Unnamed device';
+          try {
+            certName = decodeDeviceCert(fromBase64Url(row.cert)).displayName || certName;
+          } catch {
+            // An unreadable certificate still lists (and can be revoked).
+          }
+          return {
+            id: row.id,
+            name: renamed.get(row.id) ?? certName,
+            createdAt: row.createdAt,
+            lastSeenAt: row.lastSeenAt,
+            current: row.current,
+          };
+        });
       },
       async rename(deviceId, name) {
         const trimmed = name.trim();

@@ -718,19 +718,26 @@ export class Engine {
   }
 
   /**
-   * The name in a signed device name, if it verifies under this user's signing key and names
-   * `deviceId`; otherwise null (the caller shows the certificate's name instead).
+   * The names in signed device names (device id → name) that verify under this user's signing
+   * key for the device they are stored with; the others are left out (the caller shows the
+   * certificate's name for those).
    */
-  async deviceNameOf(deviceId: string, signed: Uint8Array): Promise<string | null> {
+  async verifiedDeviceNames(
+    entries: { deviceId: string; signed: Uint8Array }[],
+  ): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
     const usk = await this.local.getUserSigningKey();
-    if (!usk) return null;
-    try {
-      const body = await openDeviceName(signed, usk.publicKey);
-      if (toHex(body.deviceId) !== deviceId || toHex(body.userId) !== this.me.id) return null;
-      return body.name;
-    } catch {
-      return null;
+    if (!usk) return names;
+    for (const { deviceId, signed } of entries) {
+      try {
+        const body = await openDeviceName(signed, usk.publicKey);
+        if (toHex(body.deviceId) === deviceId && toHex(body.userId) === this.me.id)
+          names.set(deviceId, body.name);
+      } catch {
+        // Not signed by this user for this device: not shown.
+      }
     }
+    return names;
   }
 
   async revoke(deviceId: string): Promise<void> {
