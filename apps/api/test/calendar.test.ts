@@ -208,6 +208,23 @@ describe('calendar: time', () => {
       ]);
     }
 
+    // In the chat, the carried occurrence's card names the series revision that moved it (so
+    // chats fold it into that card); the card of its own earlier change names none.
+    const cards = (await bob.client.messages.list(conversationId)).flatMap((m) =>
+      m.calendar ? [m.calendar] : [],
+    );
+    const move = cards.find((c) => c.recurrenceId === null && c.start === '2027-02-01T11:00:00Z');
+    expect(move).toBeDefined();
+    expect(
+      cards
+        .filter((c) => c.recurrenceId !== null)
+        .map((c) => [c.recurrenceId, c.movedWith])
+        .sort(),
+    ).toEqual([
+      ['2027-02-08T10:00:00Z', null],
+      ['2027-02-08T11:00:00Z', move!.revision],
+    ]);
+
     // A new rule on which the changed occurrence no longer falls: its change is dropped, not
     // kept unmatched.
     await alice.client.calendar.update(

@@ -369,6 +369,31 @@ describe('the calendar in the browser', () => {
       mkdirSync(docsImages, { recursive: true });
       await alice.screenshot({ path: join(docsImages, 'calendar.png') });
     }
+
+    // Moving the whole series an hour later carries the stand-up moved on its own along. In the
+    // chat, its card folds into the card of the move, which lists it on request.
+    const firstStandUp = (await eventIn(alice, 'Stand-up').boundingBox())!;
+    const hold = { x: firstStandUp.x + firstStandUp.width / 2, y: firstStandUp.y + 6 };
+    await alice.mouse.move(hold.x, hold.y);
+    await alice.mouse.down();
+    await alice.mouse.move(hold.x, hold.y + slot.height, { steps: 5 });
+    await alice.mouse.move(hold.x, hold.y + 2 * slot.height, { steps: 5 });
+    await alice.mouse.up();
+    const askAll = alice.getByRole('dialog', { name: 'Move a repeating event' });
+    await expectVisible(askAll);
+    await askAll.getByLabel('All occurrences').check();
+    await askAll.getByRole('button', { name: 'Move' }).click();
+    await expectVisible(alice.getByText('Moved “Stand-up”.'));
+    await openChats(alice);
+    await openConversation(alice, new RegExp(names.bob));
+    const moved = alice.getByRole('group', { name: 'Event updated: Stand-up' });
+    await expectVisible(moved);
+    await moved.getByRole('button', { name: 'Show the occurrence moved with it' }).click();
+    const hide = moved.getByRole('button', { name: 'Hide the occurrence moved with it' });
+    expect(await hide.getAttribute('aria-expanded')).toBe('true');
+    await expectVisible(moved.getByRole('listitem'));
+    // The import's card, the single move's and the series move's: none for the carried one.
+    expect(await alice.getByRole('group', { name: /: Stand-up$/ }).count()).toBe(3);
     expect(problems).toEqual([]);
   }, 120_000);
 

@@ -135,6 +135,12 @@ export interface CalendarCard {
   timeZone: string;
   rrule: string | null;
   location: string;
+  /**
+   * For an occurrence changed on its own: the series revision whose move carried it to its new
+   * date, when that is why this revision was sent (null otherwise). Chats fold such cards into
+   * that revision's card.
+   */
+  movedWith: number | null;
 }
 
 /** A reminder turned into what a notification shows. */
@@ -238,7 +244,15 @@ export function calendarCardOf(content: Content | null): CalendarCard | undefine
     timeZone: meta.timeZone,
     rrule: meta.rrule,
     location: content.fields.location ?? '',
+    movedWith: meta.recurrenceId !== null ? revisionField(content.fields.movedWith) : null,
   };
+}
+
+/** A revision number sent as a content field, or null when absent or not one. */
+function revisionField(value: string | undefined): number | null {
+  if (value === undefined || !/^[1-9]\d{0,9}$/.test(value)) return null;
+  const revision = Number(value);
+  return revision <= 0xffffffff ? revision : null;
 }
 
 /** Whether a message is an answer to an event (folded into the event, not shown in chat). */
@@ -624,10 +638,12 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
   }
 
   /** Sends a revision's encrypted content; returns its message id. */
+  /** Sends a revision's content; `movedWith` marks an occurrence carried by a series move. */
   async function sendRevision(
     meta: SignedMeta,
     fields: CalendarContentFields,
     deleted = false,
+    movedWith?: number,
   ): Promise<string> {
     const record = await deps.send(meta.conversationId, {
       type: 'calendar',
@@ -641,6 +657,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         location: fields.location,
         notes: fields.notes,
         meta: canonicalMeta(meta),
+        ...(movedWith === undefined ? {} : { movedWith: String(movedWith) }),
       },
     });
     return record.clientMessageId;
@@ -912,7 +929,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
             }),
             recurrenceId: to,
           };
-          const ref = await sendRevision(meta, o);
+          const ref = await sendRevision(meta, o, false, revision);
           refs.push(ref);
           movedOverrides.push({
             from,

@@ -1,3 +1,4 @@
+import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { CalendarIcon } from '../../components/icons.tsx';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
@@ -12,11 +13,21 @@ export function calendarCardSummary(card: CalendarCard): string {
 
 /**
  * An event as shown in its conversation's timeline: what, when (in the reader's calendar zone),
- * where, and a link that opens it in the calendar.
+ * where, and a link that opens it in the calendar. `alongside` are the occurrences changed on
+ * their own that this move of the whole series carried along; they are listed on request.
  */
-export function EventCard({ card }: { card: CalendarCard }) {
+export function EventCard({
+  card,
+  alongside = [],
+}: {
+  card: CalendarCard;
+  alongside?: CalendarCard[];
+}) {
   const { user } = useReadyE2ee();
   const [zone] = useDisplayZone(user.id);
+  const [showAlongside, setShowAlongside] = useState(false);
+  const listId = useId();
+  const count = alongside.length;
   const kicker = card.deleted
     ? 'Event cancelled'
     : card.revision > 1
@@ -40,6 +51,30 @@ export function EventCard({ card }: { card: CalendarCard }) {
         {card.rrule ? ' · repeats' : ''}
       </span>
       {card.location && <span className="event-card-meta">📍 {card.location}</span>}
+      {count > 0 && (
+        <>
+          <button
+            type="button"
+            className="link-button event-card-alongside"
+            aria-expanded={showAlongside}
+            aria-controls={listId}
+            onClick={() => setShowAlongside((shown) => !shown)}
+          >
+            {showAlongside ? 'Hide' : 'Show'} the{' '}
+            {count === 1 ? 'occurrence' : `${count} occurrences`} moved with it
+          </button>
+          {showAlongside && (
+            <ul id={listId} className="event-card-alongside-list">
+              {alongside.map((occurrence) => (
+                <li key={`${occurrence.recurrenceId}-${occurrence.revision}`}>
+                  {formatWhen(occurrence, zone)}
+                  {occurrence.title !== card.title && ` · ${occurrence.title || 'Untitled event'}`}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
       {!card.deleted && (
         <Link to={`/calendar?date=${day}&event=${card.eventId}`} className="event-card-link">
           Open in calendar

@@ -275,6 +275,14 @@ function ConversationScreen({
     [messages, query.data?.missing],
   );
   const lastFocusable = rows.findLastIndex((row) => row.kind !== 'day');
+  // A message folded into another row (an occurrence card) is shown, and jumped to, as that row.
+  const shownFocusKey = useMemo(() => {
+    if (!focusKey) return focusKey;
+    const host = rows.find(
+      (row) => row.kind === 'message' && row.alongside?.some((m) => m.id === focusKey),
+    );
+    return host?.key ?? focusKey;
+  }, [rows, focusKey]);
 
   // Announces new messages from others to screen readers (the list itself is not a live region).
   useEffect(
@@ -490,6 +498,7 @@ function ConversationScreen({
           <MessageRow
             message={message}
             showHeader={row.showHeader}
+            alongside={row.alongside}
             own={own}
             senderLabel={own ? 'You' : message.sender.username}
             delivery={delivery}
@@ -498,7 +507,7 @@ function ConversationScreen({
               own && message.id === lastOwnSent?.id && message.seq ? readers(message.seq) : null
             }
             replyTarget={message.replyTo ? (byId.get(message.replyTo) ?? null) : undefined}
-            highlighted={message.id === focusKey}
+            highlighted={message.id === shownFocusKey}
             focusable={focusable}
             meId={user.id}
             namesOf={(ids) => listNames(ids.map(nameOf))}
@@ -608,7 +617,7 @@ function ConversationScreen({
           busy={paging.loading}
           canLoadOlder={paging.hasMore !== false && !paging.error}
           onNearTop={() => void loadOlder()}
-          focusKey={focusKey}
+          focusKey={shownFocusKey}
           bottomSignal={bottomSignal}
           label={`Messages with ${conversation.title}`}
         />

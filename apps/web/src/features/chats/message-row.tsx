@@ -85,6 +85,7 @@ function replySnippet(target: ChatMessage | null | undefined): string {
 export const MessageRow = memo(function MessageRow({
   message,
   showHeader,
+  alongside,
   own,
   senderLabel,
   delivery,
@@ -99,6 +100,8 @@ export const MessageRow = memo(function MessageRow({
 }: {
   message: ChatMessage;
   showHeader: boolean;
+  /** Occurrence cards folded into this series card (see buildTimeline). */
+  alongside?: ChatMessage[];
   own: boolean;
   senderLabel: string;
   delivery: DeliveryState | null;
@@ -158,7 +161,10 @@ export const MessageRow = memo(function MessageRow({
           {message.deleted ? (
             <p className="message-text message-deleted">This message was deleted.</p>
           ) : calendarCard ? (
-            <EventCard card={calendarCard} />
+            <EventCard
+              card={calendarCard}
+              alongside={alongside?.flatMap((m) => (m.calendar ? [m.calendar] : []))}
+            />
           ) : (
             <>
               {message.file && <FileAttachment message={message} />}

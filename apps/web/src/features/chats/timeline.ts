@@ -3,12 +3,34 @@ import type { ChatMessage, MissingNotice } from '@securechat/client';
 /** One row of the message list: a day separator, a message, or a marker. */
 export type TimelineRow =
   | { kind: 'day'; key: string; date: Date }
-  | { kind: 'message'; key: string; message: ChatMessage; showHeader: boolean }
+  | {
+      kind: 'message';
+      key: string;
+      message: ChatMessage;
+      showHeader: boolean;
+      /** Occurrence cards this series card's move carried along (see `seriesKey`). */
+      alongside?: ChatMessage[];
+    }
   | { kind: 'undecryptable'; key: string; messages: ChatMessage[] }
   | { kind: 'missing'; key: string; notice: MissingNotice };
 
 /** Messages of one sender this close together share one name-and-time header. */
 const GROUP_MS = 5 * 60_000;
+
+type MessageRow = Extract<TimelineRow, { kind: 'message' }>;
+
+/**
+ * The key under which a series card is found by the occurrence cards its move carried along:
+ * changing a whole series' start re-sends each occurrence changed on its own at its new date,
+ * one message each, marked with the series revision that moved it (`movedWith`).
+ */
+function seriesKey(message: ChatMessage): string | null {
+  const card = message.calendar;
+  if (!card || card.deleted || message.deleted) return null;
+  if (card.recurrenceId === null) return `${message.sender.id} ${card.eventId} ${card.revision}`;
+  if (card.movedWith === null || message.reactions.length > 0) return null;
+  return `${message.sender.id} ${card.eventId} ${card.movedWith}`;
+}
 
 function dayKey(date: Date): string {
   return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
@@ -16,8 +38,8 @@ function dayKey(date: Date): string {
 
 /**
  * The rows of a conversation, oldest first: a separator before each new day, runs of messages
- * this device could not decrypt collapsed into one marker, and "messages missing" notices placed
- * where they were noticed.
+ * this device could not decrypt collapsed into one marker, occurrence cards folded into the
+ * card of the series move that carried them, and "messages missing" notices placed where they were noticed.
  */
 export function buildTimeline(messages: ChatMessage[], missing: MissingNotice[]): TimelineRow[] {
   const rows: TimelineRow[] = [];
@@ -25,6 +47,8 @@ export function buildTimeline(messages: ChatMessage[], missing: MissingNotice[])
   let noticeIndex = 0;
   let lastDay = '';
   let previous: ChatMessage | null = null;
+  // Series cards shown so far, for the occurrence cards their moves carried (see seriesKey).
+  const seriesRows = new Map<string, MessageRow>();
 
   for (const message of messages) {
     while (
@@ -57,11 +81,19 @@ export function buildTimeline(messages: ChatMessage[], missing: MissingNotice[])
       previous = null;
       continue;
     }
+    const key = seriesKey(message);
+    const host = key !== null && message.calendar?.recurrenceId ? seriesRows.get(key) : undefined;
+    if (host) {
+      (host.alongside ??= []).push(message);
+      continue;
+    }
     const showHeader =
       previous === null ||
       previous.sender.id !== message.sender.id ||
       message.sentAt.getTime() - previous.sentAt.getTime() > GROUP_MS;
-    rows.push({ kind: 'message', key: message.id, message, showHeader });
+    const row: MessageRow = { kind: 'message', key: message.id, message, showHeader };
+    rows.push(row);
+    if (key !== null && message.calendar?.recurrenceId === null) seriesRows.set(key, row);
     previous = message;
   }
   for (; noticeIndex < notices.length; noticeIndex++) {
