@@ -348,6 +348,15 @@ const cases: Record<string, () => Promise<void>> = {
         rsvpRef: randomBytes(16).toString('hex'),
       }),
     );
+    // Answering one occurrence: the event is checked first, so nothing about it shows.
+    await notFound(
+      mallory.client.api.calendar.rsvp.mutate({
+        eventId,
+        status: 'declined',
+        rsvpRef: randomBytes(16).toString('hex'),
+        recurrenceId: '2027-03-01T10:00:00Z',
+      }),
+    );
   },
   'calendar.freeBusy': async () => {
     const { eventId } = await opaqueCalendarEvent(alice, conversationId, 0);

@@ -165,4 +165,41 @@ describe('calendar reminders on time', () => {
     await stream.stop();
     alice.client.close();
   });
+
+  it('follows an answer for the one occurrence over the answer for the series', async () => {
+    const [alice, bob, carol] = await people(server.url, 'oa', 'ob', 'oc');
+    const group = await createGroup(alice, 'Dailies', [bob, carol]);
+    // Due in about ten seconds, time enough to answer first even on a busy machine.
+    const startMs = wholeSecond(Date.now() + MINUTE + 10_000);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Daily',
+      allDay: false,
+      start: iso(startMs),
+      end: iso(startMs + 5 * MINUTE),
+      timeZone: 'UTC',
+      rrule: 'FREQ=DAILY;COUNT=2',
+      attendees: [bob.id, carol.id],
+      reminders: [1],
+    });
+    // Bob comes to the series but not to this first one; carol the other way round.
+    await bob.client.calendar.rsvp(event.id, 'accepted');
+    await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: iso(startMs) });
+    await carol.client.calendar.rsvp(event.id, 'declined');
+    await carol.client.calendar.rsvp(event.id, 'accepted', { recurrenceId: iso(startMs) });
+    const streams = [alice, bob, carol].map((p) => collect(p.client));
+    await waitFor(
+      () => streams[0]!.reminders().length > 0 && streams[2]!.reminders().length > 0,
+      20_000,
+      'the reminder',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(streams.map((s) => s.reminders().map((r) => r.recurrenceId))).toEqual([
+      [iso(startMs)],
+      [],
+      [iso(startMs)],
+    ]);
+    await Promise.all(streams.map((s) => s.stop()));
+    for (const p of [alice, bob, carol]) p.client.close();
+  });
 });

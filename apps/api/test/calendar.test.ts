@@ -555,6 +555,168 @@ describe('calendar: people', () => {
     expect(conflicts.map((c) => c.title).sort()).toEqual(['Lunch', title1].sort());
   });
 
+  it('answers one occurrence of a series on its own, for the calendar and free/busy', async () => {
+    const [alice, bob, carol] = await people(server.url, 'oca', 'ocb', 'occ');
+    const group = await createGroup(alice, 'Weekly', [bob, carol]);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Weekly sync',
+      allDay: false,
+      start: '2027-05-03T09:00:00Z',
+      end: '2027-05-03T10:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=3',
+      attendees: [bob.id, carol.id],
+      reminders: [10],
+    });
+    const second = '2027-05-10T09:00:00Z';
+    await bob.client.calendar.rsvp(event.id, 'accepted');
+    await bob.client.calendar.rsvp(event.id, 'declined', {
+      recurrenceId: second,
+      comment: 'on leave that week',
+    });
+    // Carol declines the series but comes to the second one; accepting it warns of overlaps.
+    await carol.client.calendar.create({
+      title: 'Dentist',
+      allDay: false,
+      start: '2027-05-10T09:30:00Z',
+      end: '2027-05-10T10:30:00Z',
+      timeZone: 'UTC',
+    });
+    await carol.client.calendar.rsvp(event.id, 'declined');
+    const { conflicts } = await carol.client.calendar.rsvp(event.id, 'accepted', {
+      recurrenceId: second,
+    });
+    expect(conflicts.map((c) => [c.start, c.title])).toEqual([['2027-05-10T09:30:00Z', 'Dentist']]);
+
+    const range = { from: day('2027-05-01'), to: day('2027-05-31') };
+    const statuses = async (viewer: typeof alice) =>
+      (await viewer.client.calendar.list(range)).occurrences
+        .filter((o) => o.eventId === event.id)
+        .map((o) => [
+          o.recurrenceId,
+          o.myStatus,
+          ...o.attendees.map((a) => `${a.username === bob.username ? 'bob' : 'carol'} ${a.status}`),
+        ]);
+    const answered = [
+      ['2027-05-03T09:00:00Z', 'accepted', 'bob accepted', 'carol declined'],
+      [second, 'declined', 'bob declined', 'carol accepted'],
+      ['2027-05-17T09:00:00Z', 'accepted', 'bob accepted', 'carol declined'],
+    ];
+    expect(await statuses(bob)).toEqual(answered);
+    const forAlice = await statuses(alice);
+    expect(forAlice.map((o) => o.slice(2))).toEqual(answered.map((o) => o.slice(2)));
+    const seen = await alice.client.calendar.get(event.id);
+    expect(seen.attendees.find((a) => a.userId === bob.id)?.occurrences).toEqual([
+      { recurrenceId: second, status: 'declined', comment: 'on leave that week' },
+    ]);
+
+    // Free/busy follows the answer for each occurrence.
+    const busy = await alice.client.calendar.freeBusy([bob.id, carol.id], range);
+    expect(busy.map((b) => b.busy.map((i) => i.start.toISOString()))).toEqual([
+      ['2027-05-03T09:00:00.000Z', '2027-05-17T09:00:00.000Z'],
+      ['2027-05-10T09:00:00.000Z'],
+    ]);
+
+    // A server that passes bob's answer for one occurrence off as his answer for the series, or
+    // for another occurrence, is not believed.
+    const handle = createDb(server.app.databasePath);
+    try {
+      const series = handle.sqlite
+        .prepare(
+          'select status, rsvp_ref from calendar_attendees where event_id = ? and user_id = ?',
+        )
+        .get(event.id, bob.id) as { status: string; rsvp_ref: string };
+      const occurrence = handle.sqlite
+        .prepare(
+          'select rsvp_ref from calendar_occurrence_answers where event_id = ? and user_id = ?',
+        )
+        .get(event.id, bob.id) as { rsvp_ref: string };
+      const setSeries = (status: string, ref: string) =>
+        handle.sqlite
+          .prepare(
+            'update calendar_attendees set status = ?, rsvp_ref = ? where event_id = ? and user_id = ?',
+          )
+          .run(status, ref, event.id, bob.id);
+      setSeries('declined', occurrence.rsvp_ref);
+      const asSeries = await alice.client.calendar.get(event.id);
+      expect(asSeries.attendees.find((a) => a.userId === bob.id)?.status).toBe('needs-action');
+      setSeries(series.status, series.rsvp_ref);
+      const moveAnswer = (to: string) =>
+        handle.sqlite
+          .prepare(
+            'update calendar_occurrence_answers set recurrence_id = ? where event_id = ? and user_id = ?',
+          )
+          .run(to, event.id, bob.id);
+      moveAnswer('2027-05-17T09:00:00Z');
+      const moved = await alice.client.calendar.get(event.id);
+      expect(moved.attendees.find((a) => a.userId === bob.id)?.occurrences).toEqual([]);
+      moveAnswer(second);
+    } finally {
+      handle.close();
+    }
+    expect(await statuses(bob)).toEqual(answered);
+
+    // Bad occurrences are field errors, and only attendees answer.
+    const answerRef = async (who: typeof alice) =>
+      (await who.client.messages.send(group, { text: 'not an answer' })).id;
+    const refused = await bob.client.api.calendar.rsvp
+      .mutate({
+        eventId: event.id,
+        status: 'accepted',
+        rsvpRef: await answerRef(bob),
+        recurrenceId: '2027-05-11T09:00:00Z',
+      })
+      .catch((error: unknown) => error);
+    expect(apiErrorCode(refused)).toBe('BAD_REQUEST');
+    expect(fieldErrors(refused)).toHaveProperty(['recurrenceId']);
+    const { event: single } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Once',
+      allDay: false,
+      start: '2027-05-04T09:00:00Z',
+      end: '2027-05-04T10:00:00Z',
+      timeZone: 'UTC',
+      attendees: [bob.id],
+    });
+    expect(
+      fieldErrors(
+        await bob.client.api.calendar.rsvp
+          .mutate({
+            eventId: single.id,
+            status: 'accepted',
+            rsvpRef: await answerRef(bob),
+            recurrenceId: '2027-05-04T09:00:00Z',
+          })
+          .catch((error: unknown) => error),
+      ),
+    ).toHaveProperty(['recurrenceId']);
+    expect(
+      await code(
+        alice.client.api.calendar.rsvp.mutate({
+          eventId: event.id,
+          status: 'accepted',
+          rsvpRef: await answerRef(alice),
+          recurrenceId: second,
+        }),
+      ),
+    ).toBe('FORBIDDEN');
+
+    // An answer for the series replaces the answers for single occurrences.
+    await bob.client.calendar.rsvp(event.id, 'tentative');
+    expect((await statuses(bob)).map((o) => o[1])).toEqual(['tentative', 'tentative', 'tentative']);
+
+    // Moving the whole series drops answers for occurrences no longer on it.
+    await alice.client.calendar.update(
+      event.id,
+      { start: '2027-05-03T10:00:00Z', end: '2027-05-03T11:00:00Z' },
+      { scope: 'all' },
+    );
+    expect((await alice.client.calendar.get(event.id)).attendees.map((a) => a.occurrences)).toEqual(
+      [[], []],
+    );
+  });
+
   it('lets no outsider read or change an event, and no attendee change it', async () => {
     const [alice, bob, carol, mallory] = await people(server.url, 'aca', 'acb', 'acc', 'acm');
     const group = await createGroup(alice, 'Private', [bob, carol]);

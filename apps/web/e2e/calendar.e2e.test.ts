@@ -196,6 +196,63 @@ describe('the calendar in the browser', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it('bob answers one occurrence of a repeating event on its own, then the whole series', async () => {
+    await Promise.all([openCalendar(alice), openCalendar(bob)]);
+    const date = await alice
+      .locator('.calendar-frame [role="columnheader"][data-date]')
+      .nth(1)
+      .getAttribute('data-date');
+    await alice.getByRole('button', { name: 'New event' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'New event' });
+    await dialog.getByLabel('Title').fill('Team sync');
+    await dialog.getByLabel('Starts').fill(`${date}T14:00`);
+    await dialog.getByLabel('Ends').fill(`${date}T14:30`);
+    await dialog.getByLabel('Repeat').selectOption({ label: 'Every day' });
+    await dialog.getByLabel('Conversation').selectOption({ label: names.bob });
+    await dialog.getByLabel(names.bob).check();
+    await dialog.getByRole('button', { name: 'Create event' }).click();
+    await expectVisible(alice.getByText('Created “Team sync”.'));
+
+    const syncs = bob.locator('.calendar-frame').getByText('Team sync', { exact: true });
+    try {
+      await expectVisible(syncs.nth(1), 10_000);
+    } catch {
+      await bob.reload();
+      await expectVisible(syncs.nth(1));
+    }
+    const shown = await syncs.count();
+    expect(shown).toBeGreaterThanOrEqual(2);
+    const withClass = (name: string) =>
+      bob.locator(`.calendar-frame .${name}`, { hasText: 'Team sync' }).count();
+
+    // Not going to the second one only.
+    await syncs.nth(1).click();
+    const details = bob.getByRole('dialog', { name: 'Event' });
+    const answerFor = details.getByRole('group', { name: 'Answer for' });
+    expect(await answerFor.getByLabel('All occurrences').isChecked()).toBe(true);
+    await answerFor.getByLabel('This occurrence').check();
+    await details.getByRole('button', { name: 'Not going', exact: true }).click();
+    await expectVisible(bob.getByText(/^Answered “Not going” to “Team sync” on /));
+    await expect.poll(() => withClass('calendar-event-declined')).toBe(1);
+    expect(await withClass('calendar-event-unanswered')).toBe(shown - 1);
+    // Opened again, the dialog remembers that the answer was for this occurrence.
+    await syncs.nth(1).click();
+    expect(await answerFor.getByLabel('This occurrence').isChecked()).toBe(true);
+    expect(
+      await details
+        .getByRole('button', { name: 'Not going', exact: true })
+        .getAttribute('aria-pressed'),
+    ).toBe('true');
+    await details.getByRole('button', { name: 'Close', exact: true }).click();
+
+    // Going to all of them replaces the answer for the one.
+    await syncs.nth(0).click();
+    await details.getByRole('button', { name: 'Going', exact: true }).click();
+    await expectVisible(bob.getByText('Answered “Going” to “Team sync”, every time.'));
+    await expect.poll(() => withClass('calendar-event-confirmed')).toBe(shown);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
   it('imports an .ics file with a repeating event and exports one event', async () => {
     await openCalendar(alice);
     const monday = await alice

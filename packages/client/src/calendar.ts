@@ -50,7 +50,19 @@ export type CalendarEventChanges = Partial<Omit<CalendarEventInput, 'conversatio
 export interface CalendarAttendee {
   userId: string;
   username: string;
-  /** The answer, as signed by the attendee ('needs-action' when none is verified). */
+  /**
+   * The answer, as signed by the attendee ('needs-action' when none is verified): for the series,
+   * or, in a {@link CalendarOccurrence}, for that occurrence (its own answer if there is one).
+   */
+  status: RsvpStatus;
+  comment: string | null;
+  /** Answers for single occurrences of a series, each signed; they decide there over `status`. */
+  occurrences: CalendarOccurrenceAnswer[];
+}
+
+/** An attendee's answer for one occurrence of a series. */
+export interface CalendarOccurrenceAnswer {
+  recurrenceId: string;
   status: RsvpStatus;
   comment: string | null;
 }
@@ -428,11 +440,15 @@ export interface CalendarApi {
   }>;
   /** One event, decrypted and verified (throws when it fails a check). */
   get(eventId: string): Promise<CalendarEvent>;
-  /** Answers an invitation; accepting returns my overlapping events. */
+  /**
+   * Answers an invitation: the whole series, or one occurrence (`recurrenceId`). An answer for
+   * the series replaces my answers for single occurrences. Accepting returns my overlapping
+   * events.
+   */
   rsvp(
     eventId: string,
     status: RsvpStatus,
-    options?: { comment?: string },
+    options?: { comment?: string; recurrenceId?: string },
   ): Promise<{ conflicts: CalendarConflict[] }>;
   /**
    * Busy times (accepted or organized events; no content) of people I share a conversation with.
@@ -479,7 +495,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       for (const dto of [
         e.content,
         ...e.overrides.map((o) => o.content),
-        ...e.attendees.map((a) => a.rsvp),
+        ...e.attendees.flatMap((a) => [a.rsvp, ...a.occurrences.map((o) => o.rsvp)]),
       ])
         if (dto) dtos.set(`${dto.conversationId}/${dto.clientMessageId}`, dto);
     }
@@ -555,23 +571,37 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         throw new CalendarVerificationError(event.id, `occurrence ${o.recurrenceId}: ${fields}`);
       overrides.push({ recurrenceId: o.recurrenceId, revision: o.revision, ...times, ...fields });
     }
-    const attendees: CalendarAttendee[] = [];
-    for (const a of event.attendees) {
-      const record = await open(a.rsvp);
+    // An answer counts only as its attendee signed it: for this event, with this status, and
+    // for the series or for this one occurrence (so none can stand in for another).
+    async function answer(
+      userId: string,
+      claimed: { status: RsvpStatus; rsvp: MessageDto | null },
+      recurrenceId: string | undefined,
+    ): Promise<{ status: RsvpStatus; comment: string | null } | null> {
+      const record = await open(claimed.rsvp);
       const content = record?.content;
-      // An answer counts only as its attendee signed it, for this event.
       const valid =
         record &&
         content?.type === 'calendar' &&
         content.fields.kind === 'rsvp' &&
-        record.senderUserId === a.userId &&
+        record.senderUserId === userId &&
         toHex(content.eventId) === event.id &&
-        content.fields.status === a.status;
+        content.fields.status === claimed.status &&
+        content.fields.recurrenceId === recurrenceId;
+      return valid ? { status: claimed.status, comment: content.fields.comment || null } : null;
+    }
+    const attendees: CalendarAttendee[] = [];
+    for (const a of event.attendees) {
+      const occurrences: CalendarOccurrenceAnswer[] = [];
+      for (const o of a.occurrences) {
+        const verified = await answer(a.userId, o, o.recurrenceId);
+        if (verified) occurrences.push({ recurrenceId: o.recurrenceId, ...verified });
+      }
       attendees.push({
         userId: a.userId,
         username: a.username,
-        status: valid ? a.status : 'needs-action',
-        comment: valid ? content.fields.comment || null : null,
+        ...((await answer(a.userId, a, undefined)) ?? { status: 'needs-action', comment: null }),
+        occurrences,
       });
     }
     return {
@@ -1026,6 +1056,11 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           ? event.overrides.find((x) => x.recurrenceId === o.recurrenceId)
           : undefined;
         const content = override ?? event;
+        // Each attendee's answer for this occurrence: its own, else the one for the series.
+        const attendees = event.attendees.map((a) => {
+          const own = a.occurrences.find((x) => x.recurrenceId === o.recurrenceId);
+          return own ? { ...a, status: own.status, comment: own.comment } : a;
+        });
         // Times come from the server's expansion of verified metadata.
         occurrences.push({
           eventId: event.id,
@@ -1040,11 +1075,11 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           location: content.location,
           notes: content.notes,
           organizer: event.organizer,
-          attendees: event.attendees,
+          attendees,
           myStatus:
             event.organizer.id === me.id
               ? 'organizer'
-              : (event.attendees.find((a) => a.userId === me.id)?.status ?? 'needs-action'),
+              : (attendees.find((a) => a.userId === me.id)?.status ?? 'needs-action'),
           reminders: event.reminders,
           rrule: event.rrule,
           overridden: override !== undefined,
@@ -1058,17 +1093,28 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
 
     async rsvp(eventId, status, options = {}) {
       const event = await get(eventId);
+      const { recurrenceId } = options;
+      if (recurrenceId !== undefined && !event.rrule)
+        throw new CalendarInputError('A single event is answered as a whole', {
+          recurrenceId: ['A single event is answered as a whole'],
+        });
       const record = await deps.send(event.conversationId, {
         type: 'calendar',
         eventId: fromHex(eventId, 16),
         revision: event.revision,
         deleted: false,
-        fields: { kind: 'rsvp', status, comment: options.comment ?? '' },
+        fields: {
+          kind: 'rsvp',
+          status,
+          comment: options.comment ?? '',
+          ...(recurrenceId === undefined ? {} : { recurrenceId }),
+        },
       });
       const result = await deps.api().calendar.rsvp.mutate({
         eventId,
         status,
         rsvpRef: record.clientMessageId,
+        ...(recurrenceId === undefined ? {} : { recurrenceId }),
       });
       return { conflicts: await titled(result.conflicts) };
     },

@@ -2,6 +2,7 @@ import {
   and,
   asc,
   eq,
+  exists,
   gte,
   inArray,
   isNull,
@@ -15,6 +16,7 @@ import type { Db } from '../client.ts';
 import {
   calendarAttendees,
   calendarEvents,
+  calendarOccurrenceAnswers,
   calendarOverrides,
   calendarRemindersFired,
   conversationMembers,
@@ -22,6 +24,7 @@ import {
   users,
   type CalendarAttendeeRow,
   type CalendarEventRow,
+  type CalendarOccurrenceAnswerRow,
   type CalendarOverrideRow,
   type EventRow,
   type MessageRow,
@@ -143,7 +146,7 @@ function seriesColumns(series: CalendarSeriesWrite) {
   };
 }
 
-/** Replaces the attendee list, keeping the answers of those who stay. */
+/** Replaces the attendee list, keeping the answers (series and occurrences) of those who stay. */
 function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): void {
   const existing = new Set(
     tx
@@ -159,6 +162,14 @@ function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): 
     tx.delete(calendarAttendees)
       .where(
         and(eq(calendarAttendees.eventId, eventId), inArray(calendarAttendees.userId, removed)),
+      )
+      .run();
+    tx.delete(calendarOccurrenceAnswers)
+      .where(
+        and(
+          eq(calendarOccurrenceAnswers.eventId, eventId),
+          inArray(calendarOccurrenceAnswers.userId, removed),
+        ),
       )
       .run();
   }
@@ -267,6 +278,11 @@ export interface CalendarChangeInput {
    * these come (where the series moved them).
    */
   replaceOverrides?: { drop: string[]; add: CalendarOverrideWrite[] };
+  /**
+   * Answers for these occurrences go (they are no longer on the series). Answers from
+   * `dropOverridesFrom` on and for `dropOverride` go with those overrides.
+   */
+  dropAnswers?: string[];
   /** New bounds of the series' occurrences, when an override moved one outside them. */
   span?: { spanStartMs: number; spanEndMs: number | null };
   /** Deletes the whole series. */
@@ -377,6 +393,17 @@ export function changeCalendarEvent(
         dropOverrides(eq(calendarOverrides.recurrenceId, input.dropOverride));
       if (input.replaceOverrides && input.replaceOverrides.drop.length > 0)
         dropOverrides(inArray(calendarOverrides.recurrenceId, input.replaceOverrides.drop));
+      const dropAnswers = (which: SQL) =>
+        tx
+          .delete(calendarOccurrenceAnswers)
+          .where(and(eq(calendarOccurrenceAnswers.eventId, row.id), which))
+          .run();
+      if (input.dropOverridesFrom !== undefined)
+        dropAnswers(gte(calendarOccurrenceAnswers.recurrenceId, input.dropOverridesFrom));
+      if (input.dropOverride !== undefined)
+        dropAnswers(eq(calendarOccurrenceAnswers.recurrenceId, input.dropOverride));
+      if (input.dropAnswers && input.dropAnswers.length > 0)
+        dropAnswers(inArray(calendarOccurrenceAnswers.recurrenceId, input.dropAnswers));
       if (movedIn.length > 0) {
         tx.insert(calendarOverrides)
           .values(
@@ -436,10 +463,20 @@ export function changeCalendarEvent(
   );
 }
 
-/** Records an attendee's answer; the answer's message must be theirs, in the conversation. */
+/**
+ * Records an attendee's answer, for the series or (with `recurrenceId`, which the caller checked
+ * is an occurrence of it) for one occurrence. The answer's message must be theirs, in the
+ * conversation. An answer for the series replaces their answers for single occurrences.
+ */
 export function setCalendarRsvp(
   db: Db,
-  input: { eventId: string; userId: string; status: RsvpStatus; rsvpRef: string },
+  input: {
+    eventId: string;
+    userId: string;
+    status: RsvpStatus;
+    rsvpRef: string;
+    recurrenceId?: string;
+  },
   now: Date,
 ): CalendarWriteResult {
   return db.transaction(
@@ -454,16 +491,57 @@ export function setCalendarRsvp(
       if (!attendee) return { ok: false, reason: 'not_attendee' };
       const message = contentMessage(tx, row.conversationId, input.rsvpRef, input.userId);
       if (!message) return { ok: false, reason: 'bad_content' };
-      if (attendee.rsvpRef === input.rsvpRef) return { ok: true, events: [], duplicate: true };
-      tx.update(calendarAttendees)
-        .set({
+      const { recurrenceId } = input;
+      if (recurrenceId === undefined) {
+        if (attendee.rsvpRef === input.rsvpRef) return { ok: true, events: [], duplicate: true };
+        tx.update(calendarAttendees)
+          .set({
+            status: input.status,
+            rsvpRef: input.rsvpRef,
+            rsvpDevice: message.senderDeviceId,
+            updatedAt: now,
+          })
+          .where(attendeeRow(row.id, input.userId))
+          .run();
+        tx.delete(calendarOccurrenceAnswers)
+          .where(
+            and(
+              eq(calendarOccurrenceAnswers.eventId, row.id),
+              eq(calendarOccurrenceAnswers.userId, input.userId),
+            ),
+          )
+          .run();
+      } else {
+        const values = {
           status: input.status,
           rsvpRef: input.rsvpRef,
           rsvpDevice: message.senderDeviceId,
           updatedAt: now,
-        })
-        .where(attendeeRow(row.id, input.userId))
-        .run();
+        };
+        const previous = tx
+          .select({ rsvpRef: calendarOccurrenceAnswers.rsvpRef })
+          .from(calendarOccurrenceAnswers)
+          .where(
+            and(
+              eq(calendarOccurrenceAnswers.eventId, row.id),
+              eq(calendarOccurrenceAnswers.userId, input.userId),
+              eq(calendarOccurrenceAnswers.recurrenceId, recurrenceId),
+            ),
+          )
+          .get();
+        if (previous?.rsvpRef === input.rsvpRef) return { ok: true, events: [], duplicate: true };
+        tx.insert(calendarOccurrenceAnswers)
+          .values({ eventId: row.id, userId: input.userId, recurrenceId, ...values })
+          .onConflictDoUpdate({
+            target: [
+              calendarOccurrenceAnswers.eventId,
+              calendarOccurrenceAnswers.userId,
+              calendarOccurrenceAnswers.recurrenceId,
+            ],
+            set: values,
+          })
+          .run();
+      }
       const events = appendEvents(
         tx,
         [
@@ -540,6 +618,8 @@ export interface CalendarAttendeeView extends CalendarAttendeeRow {
 export interface CalendarDetails {
   overrides: Map<string, CalendarOverrideRow[]>;
   attendees: Map<string, CalendarAttendeeView[]>;
+  /** Answers for single occurrences, by event, oldest occurrence first. */
+  answers: Map<string, CalendarOccurrenceAnswerRow[]>;
   /** Content and answer messages, by `conversationId/clientMessageId`. */
   messages: Map<string, MessageRow>;
   organizers: Map<string, string>;
@@ -551,6 +631,7 @@ export function calendarDetails(db: Db, rows: CalendarEventRow[]): CalendarDetai
   const details: CalendarDetails = {
     overrides: new Map(),
     attendees: new Map(),
+    answers: new Map(),
     messages: new Map(),
     organizers: new Map(),
   };
@@ -576,6 +657,7 @@ export function calendarDetails(db: Db, rows: CalendarEventRow[]): CalendarDetai
     list.push({ ...a.attendee, username: a.username });
     details.attendees.set(a.attendee.eventId, list);
   }
+  for (const [eventId, list] of occurrenceAnswersOf(db, ids)) details.answers.set(eventId, list);
   const organizerIds = [...new Set(rows.map((r) => r.organizerId))];
   for (const u of db
     .select({ id: users.id, username: users.username })
@@ -597,6 +679,8 @@ export function calendarDetails(db: Db, rows: CalendarEventRow[]): CalendarDetai
     for (const o of list) want(conversationOf.get(eventId)!, o.contentRef);
   for (const [eventId, list] of details.attendees)
     for (const a of list) want(conversationOf.get(eventId)!, a.rsvpRef);
+  for (const [eventId, list] of details.answers)
+    for (const a of list) want(conversationOf.get(eventId)!, a.rsvpRef);
   for (const [conversationId, refs] of wanted) {
     for (const m of db
       .select()
@@ -612,24 +696,47 @@ export function calendarDetails(db: Db, rows: CalendarEventRow[]): CalendarDetai
 }
 
 /**
- * What makes users busy in [fromMs, toMs): events they organize, or were invited to and
- * accepted, in conversations they are still in. Each row names which of `userIds` it is for.
+ * What may make users busy in [fromMs, toMs): events they organize, or were invited to and
+ * accepted (the series, or at least one occurrence), in conversations they are still in. Each
+ * row names which of `userIds` it is for and their answer for the series; `answers` holds their
+ * answers for single occurrences (which decide there), by `eventId userId` and recurrence id.
  */
 export function busyEventsOf(
   db: Db,
   userIds: string[],
   fromMs: number,
   toMs: number,
-): { userId: string; event: CalendarEventRow }[] {
-  if (userIds.length === 0) return [];
+): {
+  rows: { userId: string; event: CalendarEventRow; status: RsvpStatus | 'organizer' }[];
+  answers: Map<string, Map<string, RsvpStatus>>;
+} {
+  if (userIds.length === 0) return { rows: [], answers: new Map() };
   const organized = db
-    .select({ userId: calendarEvents.organizerId, event: calendarEvents })
+    .select({
+      userId: calendarEvents.organizerId,
+      event: calendarEvents,
+      status: sql<'organizer'>`'organizer'`,
+    })
     .from(calendarEvents)
     .innerJoin(conversationMembers, memberOfEventConversation(calendarEvents.organizerId))
     .where(liveInRange(fromMs, toMs, inArray(calendarEvents.organizerId, userIds)))
     .all();
+  const acceptedOccurrence = db
+    .select({ one: sql`1` })
+    .from(calendarOccurrenceAnswers)
+    .where(
+      and(
+        eq(calendarOccurrenceAnswers.eventId, calendarAttendees.eventId),
+        eq(calendarOccurrenceAnswers.userId, calendarAttendees.userId),
+        eq(calendarOccurrenceAnswers.status, 'accepted'),
+      ),
+    );
   const accepted = db
-    .select({ userId: calendarAttendees.userId, event: calendarEvents })
+    .select({
+      userId: calendarAttendees.userId,
+      event: calendarEvents,
+      status: calendarAttendees.status,
+    })
     .from(calendarAttendees)
     .innerJoin(calendarEvents, eq(calendarEvents.id, calendarAttendees.eventId))
     .innerJoin(conversationMembers, memberOfEventConversation(calendarAttendees.userId))
@@ -638,11 +745,57 @@ export function busyEventsOf(
         fromMs,
         toMs,
         inArray(calendarAttendees.userId, userIds),
-        eq(calendarAttendees.status, 'accepted'),
+        or(eq(calendarAttendees.status, 'accepted'), exists(acceptedOccurrence)),
       ),
     )
     .all();
-  return [...organized, ...accepted];
+  const answers = new Map<string, Map<string, RsvpStatus>>();
+  const eventIds = [...new Set(accepted.map((r) => r.event.id))];
+  for (const list of occurrenceAnswersOf(db, eventIds, userIds).values()) {
+    for (const a of list) {
+      const key = `${a.eventId} ${a.userId}`;
+      const byOccurrence = answers.get(key) ?? new Map<string, RsvpStatus>();
+      byOccurrence.set(a.recurrenceId, a.status);
+      answers.set(key, byOccurrence);
+    }
+  }
+  return { rows: [...organized, ...accepted], answers };
+}
+
+/** Answers for single occurrences of these events (of these users only, if given), by event. */
+export function occurrenceAnswersOf(
+  db: Db,
+  eventIds: string[],
+  userIds?: string[],
+): Map<string, CalendarOccurrenceAnswerRow[]> {
+  const map = new Map<string, CalendarOccurrenceAnswerRow[]>();
+  if (eventIds.length === 0 || userIds?.length === 0) return map;
+  for (const a of db
+    .select()
+    .from(calendarOccurrenceAnswers)
+    .where(
+      and(
+        inArray(calendarOccurrenceAnswers.eventId, eventIds),
+        userIds ? inArray(calendarOccurrenceAnswers.userId, userIds) : undefined,
+      ),
+    )
+    .orderBy(asc(calendarOccurrenceAnswers.recurrenceId))
+    .all()) {
+    const list = map.get(a.eventId) ?? [];
+    list.push(a);
+    map.set(a.eventId, list);
+  }
+  return map;
+}
+
+/** The occurrences of an event that have answers of their own. */
+export function answeredOccurrences(db: Db, eventId: string): string[] {
+  return db
+    .selectDistinct({ recurrenceId: calendarOccurrenceAnswers.recurrenceId })
+    .from(calendarOccurrenceAnswers)
+    .where(eq(calendarOccurrenceAnswers.eventId, eventId))
+    .all()
+    .map((r) => r.recurrenceId);
 }
 
 /** Overrides of the given events (for expanding busy time and reminders). */
@@ -701,7 +854,8 @@ export interface DueReminder {
 
 /**
  * Fires a reminder: records it and logs one content-free event per recipient (the organizer
- * and every attendee who has not declined, while still members) in one immediate transaction.
+ * and every attendee who has not declined the occurrence, while still members) in one
+ * immediate transaction.
  * A reminder already recorded logs nothing, so it never fires twice. Returns the logged events.
  */
 export function fireReminder(db: Db, reminder: DueReminder, now: Date): EventRow[] {
@@ -722,13 +876,31 @@ export function fireReminder(db: Db, reminder: DueReminder, now: Date): EventRow
       if (recorded.length === 0) return [];
       const event = calendarEventById(tx, reminder.eventId);
       if (!event || event.deletedAt !== null) return [];
+      // An answer for this occurrence decides over the answer for the series.
+      const forOccurrence = new Map(
+        reminder.recurrenceId === null
+          ? []
+          : tx
+              .select({
+                userId: calendarOccurrenceAnswers.userId,
+                status: calendarOccurrenceAnswers.status,
+              })
+              .from(calendarOccurrenceAnswers)
+              .where(
+                and(
+                  eq(calendarOccurrenceAnswers.eventId, event.id),
+                  eq(calendarOccurrenceAnswers.recurrenceId, reminder.recurrenceId),
+                ),
+              )
+              .all()
+              .map((r) => [r.userId, r.status] as const),
+      );
       const invited = tx
-        .select({ userId: calendarAttendees.userId })
+        .select({ userId: calendarAttendees.userId, status: calendarAttendees.status })
         .from(calendarAttendees)
-        .where(
-          and(eq(calendarAttendees.eventId, event.id), ne(calendarAttendees.status, 'declined')),
-        )
+        .where(eq(calendarAttendees.eventId, event.id))
         .all()
+        .filter((r) => (forOccurrence.get(r.userId) ?? r.status) !== 'declined')
         .map((r) => r.userId);
       const candidates = [event.organizerId, ...invited];
       const outsiders = new Set(nonMembers(tx, event.conversationId, candidates));

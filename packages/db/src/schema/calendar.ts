@@ -105,6 +105,33 @@ export const calendarAttendees = sqliteTable(
 );
 
 /**
+ * An attendee's answer for one occurrence of a series (RFC 5545 RECURRENCE-ID), which takes
+ * precedence over their answer for the series there. Like that answer, it is an encrypted message
+ * of theirs (`rsvpRef`) that names the event, the occurrence and the status, signed.
+ */
+export const calendarOccurrenceAnswers = sqliteTable(
+  'calendar_occurrence_answers',
+  {
+    eventId: text('event_id')
+      .notNull()
+      .references(() => calendarEvents.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The occurrence's original start, in the series' start format. */
+    recurrenceId: text('recurrence_id').notNull(),
+    status: text('status', { enum: RSVP_STATUSES }).notNull(),
+    rsvpRef: text('rsvp_ref').notNull(),
+    rsvpDevice: text('rsvp_device').notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.userId, t.recurrenceId] }),
+    index('calendar_occurrence_answers_user_idx').on(t.userId),
+  ],
+);
+
+/**
  * The reminders that have fired: one row per event, occurrence start and offset. A reminder is
  * recorded in the same immediate transaction that logs its events, and the primary key refuses
  * a second one, so it fires exactly once, across restarts too.
@@ -126,3 +153,4 @@ export const calendarRemindersFired = sqliteTable(
 export type CalendarEventRow = typeof calendarEvents.$inferSelect;
 export type CalendarOverrideRow = typeof calendarOverrides.$inferSelect;
 export type CalendarAttendeeRow = typeof calendarAttendees.$inferSelect;
+export type CalendarOccurrenceAnswerRow = typeof calendarOccurrenceAnswers.$inferSelect;

@@ -1,4 +1,5 @@
 import {
+  answeredOccurrences,
   calendarEventById,
   calendarEventsInRange,
   changeCalendarEvent,
@@ -94,8 +95,12 @@ function seriesWrite(
 }
 
 /** The occurrence must be one the series generates (and not left out). */
-function requireOccurrence(row: CalendarEventRow, recurrenceId: string | undefined): string {
-  if (!row.rrule) throw invalidField('scope', 'A single event changes as a whole: use "all"');
+function requireOccurrence(
+  row: CalendarEventRow,
+  recurrenceId: string | undefined,
+  singleEvent = invalidField('scope', 'A single event changes as a whole: use "all"'),
+): string {
+  if (!row.rrule) throw singleEvent;
   if (
     recurrenceId === undefined ||
     !validRecurrenceId(row.allDay, recurrenceId) ||
@@ -127,6 +132,7 @@ function applyChange(ctx: AuthedContext, change: CalendarChangeInput): void {
  */
 function wholeSeriesChange(
   ctx: AuthedContext,
+  eventId: string,
   series: SeriesInput,
   existing: {
     recurrenceId: string;
@@ -136,7 +142,7 @@ function wholeSeriesChange(
     timeZone: string;
   }[],
   moved: NonNullable<UpdateInput['movedOverrides']>,
-): Pick<CalendarChangeInput, 'series' | 'replaceOverrides'> {
+): Pick<CalendarChangeInput, 'series' | 'replaceOverrides' | 'dropAnswers'> {
   const from = new Set<string>();
   for (const [i, m] of moved.entries()) {
     if (from.has(m.from) || !existing.some((o) => o.recurrenceId === m.from))
@@ -161,6 +167,8 @@ function wholeSeriesChange(
       drop: existing.filter((o) => !kept.includes(o)).map((o) => o.recurrenceId),
       add: added,
     },
+    // Attendees answered for occurrences at their times: those no longer on the series go.
+    dropAnswers: answeredOccurrences(ctx.deps.db, eventId).filter((id) => !onSeries(id)),
   };
 }
 
@@ -171,7 +179,10 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
   switch (input.scope) {
     case 'all': {
       const series = requirePart(input.series, 'series', 'The new revision is required');
-      return { ...base, ...wholeSeriesChange(ctx, series, existing, input.movedOverrides ?? []) };
+      return {
+        ...base,
+        ...wholeSeriesChange(ctx, row.id, series, existing, input.movedOverrides ?? []),
+      };
     }
     case 'this': {
       const recurrenceId = requireOccurrence(row, input.recurrenceId);
@@ -228,12 +239,12 @@ function deleteChange(ctx: AuthedContext, input: DeleteInput): CalendarChangeInp
   };
 }
 
-/** The caller's conflicts with an event they organize or accepted. */
-function conflictsWith(ctx: AuthedContext, eventId: string) {
+/** The caller's conflicts with an event (or one occurrence of it) they organize or accepted. */
+function conflictsWith(ctx: AuthedContext, eventId: string, recurrenceId?: string) {
   const row = calendarEventById(ctx.deps.db, eventId);
   if (!row) return [];
   const overrides = overridesOf(ctx.deps.db, [row.id]).get(row.id) ?? [];
-  return conflictsFor(ctx.deps.db, ctx.user.id, row, overrides, Date.now());
+  return conflictsFor(ctx.deps.db, ctx.user.id, row, overrides, Date.now(), recurrenceId);
 }
 
 export const calendarRouter = router({
@@ -333,15 +344,30 @@ export const calendarRouter = router({
   }),
 
   /**
-   * An attendee's answer. The answer and its comment are an encrypted message of theirs in the
-   * conversation (`rsvpRef`); accepting returns the attendee's overlapping events.
+   * An attendee's answer, for the whole series or (`recurrenceId`) one occurrence of it. The
+   * answer and its comment are an encrypted message of theirs in the conversation (`rsvpRef`);
+   * accepting returns the attendee's overlapping events.
    */
   rsvp: authedProcedure.input(rsvpInput).mutation(({ ctx, input }) => {
-    visibleEvent(ctx, input.eventId);
+    const row = visibleEvent(ctx, input.eventId);
+    const recurrenceId =
+      input.recurrenceId === undefined
+        ? undefined
+        : requireOccurrence(
+            row,
+            input.recurrenceId,
+            invalidField('recurrenceId', 'A single event is answered as a whole'),
+          );
     const { db, hub, reminders } = ctx.deps;
     const result = setCalendarRsvp(
       db,
-      { eventId: input.eventId, userId: ctx.user.id, status: input.status, rsvpRef: input.rsvpRef },
+      {
+        eventId: input.eventId,
+        userId: ctx.user.id,
+        status: input.status,
+        rsvpRef: input.rsvpRef,
+        ...(recurrenceId === undefined ? {} : { recurrenceId }),
+      },
       new Date(),
     );
     if (!result.ok) refused(result);
@@ -349,12 +375,13 @@ export const calendarRouter = router({
     reminders?.changed([input.eventId]);
     return {
       status: input.status,
-      conflicts: input.status === 'accepted' ? conflictsWith(ctx, input.eventId) : [],
+      conflicts: input.status === 'accepted' ? conflictsWith(ctx, input.eventId, recurrenceId) : [],
     };
   }),
 
   /**
-   * When users are busy (events they organize or accepted) in a range of at most 366 days:
+   * When users are busy (events they organize, or accepted: the series, or an occurrence on its
+   * own; an occurrence declined on its own does not count) in a range of at most 366 days:
    * merged intervals, no titles, no event ids. Only for the caller and people who share a
    * conversation with them.
    */

@@ -119,6 +119,8 @@ export const rsvpInput = z.object({
   status: z.enum(RSVP_STATUSES),
   /** The attendee's encrypted answer (status and comment) in the conversation. */
   rsvpRef: idSchema,
+  /** An answer for this occurrence of a series only; absent: for the whole series. */
+  recurrenceId: z.string().max(32).optional(),
 });
 
 export const freeBusyInput = z.object({

@@ -10,6 +10,7 @@ import { toMessageDto } from '../messages/dto.ts';
 import {
   expandOccurrences,
   instantString,
+  timesToMs,
   type Occurrence,
   type OverrideTimes,
 } from './recurrence.ts';
@@ -57,6 +58,15 @@ export function toEventDtos(db: Db, rows: CalendarEventRow[]) {
       status: a.status,
       rsvpRef: a.rsvpRef,
       rsvp: message(row.conversationId, a.rsvpRef),
+      // Answers for single occurrences, each its own signed message.
+      occurrences: (details.answers.get(row.id) ?? [])
+        .filter((o) => o.userId === a.userId)
+        .map((o) => ({
+          recurrenceId: o.recurrenceId,
+          status: o.status,
+          rsvpRef: o.rsvpRef,
+          rsvp: message(row.conversationId, o.rsvpRef),
+        })),
     })),
   }));
 }
@@ -82,7 +92,8 @@ export interface BusyInterval {
 
 /**
  * Busy time of users in [fromMs, toMs): occurrences of the events they organize or accepted
- * (all-day ones from midnight to midnight in the event's zone), by user.
+ * (all-day ones from midnight to midnight in the event's zone), by user. An attendee's answer for
+ * one occurrence decides there over their answer for the series.
  */
 export function busyIntervals(
   db: Db,
@@ -91,12 +102,16 @@ export function busyIntervals(
   toMs: number,
   excludeEventId?: string,
 ): Map<string, BusyInterval[]> {
-  const rows = busyEventsOf(db, userIds, fromMs, toMs).filter((r) => r.event.id !== excludeEventId);
+  const busy = busyEventsOf(db, userIds, fromMs, toMs);
+  const rows = busy.rows.filter((r) => r.event.id !== excludeEventId);
   const overrides = overridesOf(db, [...new Set(rows.map((r) => r.event.id))]);
   const byUser = new Map<string, BusyInterval[]>(userIds.map((id) => [id, []]));
-  for (const { userId, event } of rows) {
+  for (const { userId, event, status } of rows) {
+    const answers = busy.answers.get(`${event.id} ${userId}`);
     for (const o of occurrencesOf(event, overrides.get(event.id) ?? [], fromMs, toMs)) {
       if (o.endMs <= fromMs || o.startMs >= toMs) continue;
+      const answer = (o.recurrenceId !== null && answers?.get(o.recurrenceId)) || status;
+      if (answer !== 'organizer' && answer !== 'accepted') continue;
       byUser.get(userId)?.push({
         startMs: o.startMs,
         endMs: o.endMs,
@@ -130,7 +145,8 @@ const CONFLICT_OCCURRENCES = 60;
 
 /**
  * The user's busy occurrences that overlap the given event's occurrences (within 60 days of its
- * start, or of now for a series already running), other than the event itself.
+ * start, or of now for a series already running), or the one occurrence `recurrenceId`, other
+ * than the event itself.
  */
 export function conflictsFor(
   db: Db,
@@ -138,13 +154,33 @@ export function conflictsFor(
   event: CalendarEventRow,
   overrides: CalendarOverrideRow[],
   nowMs: number,
+  recurrenceId?: string,
 ) {
-  // A single event is checked at its time; a series from its start or, once running, from now.
-  const fromMs = event.rrule
-    ? Math.max(event.spanStartMs, nowMs - 24 * 60 * 60 * 1000)
-    : event.spanStartMs;
-  const toMs = fromMs + CONFLICT_WINDOW_MS;
-  const mine = occurrencesOf(event, overrides, fromMs, toMs, CONFLICT_OCCURRENCES);
+  let mine: Occurrence[];
+  if (recurrenceId !== undefined) {
+    // Where the occurrence is now: an override may have moved it (within the window).
+    const at = timesToMs({
+      allDay: event.allDay,
+      start: recurrenceId,
+      end: recurrenceId,
+      timeZone: event.timeZone,
+    }).startMs;
+    mine = occurrencesOf(event, overrides, at - CONFLICT_WINDOW_MS, at + CONFLICT_WINDOW_MS).filter(
+      (o) => o.recurrenceId === recurrenceId,
+    );
+  } else {
+    // A single event is checked at its time; a series from its start or, once running, from now.
+    const fromMs = event.rrule
+      ? Math.max(event.spanStartMs, nowMs - 24 * 60 * 60 * 1000)
+      : event.spanStartMs;
+    mine = occurrencesOf(
+      event,
+      overrides,
+      fromMs,
+      fromMs + CONFLICT_WINDOW_MS,
+      CONFLICT_OCCURRENCES,
+    );
+  }
   if (mine.length === 0) return [];
   const windowStart = mine[0]!.startMs;
   const windowEnd = Math.max(...mine.map((o) => o.endMs));

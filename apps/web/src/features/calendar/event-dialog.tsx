@@ -59,21 +59,23 @@ export const SCOPE_LABELS: Record<CalendarScope, string> = {
 };
 
 /** Radio buttons asking which occurrences of a recurring event a change applies to. */
-export function ScopeChoice({
+export function ScopeChoice<Scope extends CalendarScope>({
   value,
   onChange,
   legend = 'Apply to',
+  scopes = ['this', 'following', 'all'] as Scope[],
 }: {
-  value: CalendarScope;
-  onChange: (scope: CalendarScope) => void;
+  value: Scope;
+  onChange: (scope: Scope) => void;
   legend?: string;
+  scopes?: readonly Scope[];
 }) {
   const name = useId();
   return (
     <fieldset className="calendar-fieldset">
       <legend className="field-label">{legend}</legend>
       <div className="calendar-choices">
-        {(['this', 'following', 'all'] as const).map((scope) => (
+        {scopes.map((scope) => (
           <label key={scope} className="checkbox-field">
             <input
               type="radio"
@@ -697,7 +699,12 @@ function EventDetails({
 }: EventPaneProps & { occurrence: CalendarOccurrence }) {
   const { client, user } = useReadyE2ee();
   const queryClient = useQueryClient();
+  // My answer for this occurrence: its own, or the one for the series.
   const mine = occurrence.attendees.find((a) => a.userId === user.id);
+  const { recurrenceId } = occurrence;
+  const [answerFor, setAnswerFor] = useState<'this' | 'all'>(() =>
+    mine?.occurrences.some((o) => o.recurrenceId === recurrenceId) ? 'this' : 'all',
+  );
   const [comment, setComment] = useState(mine?.comment ?? '');
   const [pending, setPending] = useState<RsvpStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -708,11 +715,18 @@ function EventDetails({
     setPending(status);
     setError(null);
     try {
+      const one = recurrenceId !== null && answerFor === 'this';
       const { conflicts } = await client.calendar.rsvp(occurrence.eventId, status, {
         ...(comment.trim() ? { comment: comment.trim() } : {}),
+        ...(one ? { recurrenceId } : {}),
       });
       void queryClient.invalidateQueries({ queryKey: calendarKeys.all(user.id) });
-      onSaved(`Answered “${RSVP_LABELS[status]}” to “${occurrence.title}”.`, conflicts);
+      onSaved(
+        `Answered “${RSVP_LABELS[status]}” to “${occurrence.title}”${
+          one ? ` on ${formatWhen(occurrence, zone)}` : recurrenceId !== null ? ', every time' : ''
+        }.`,
+        conflicts,
+      );
     } catch (failure) {
       setError(errorMessage(failure));
     } finally {
@@ -760,6 +774,14 @@ function EventDetails({
             hint="Encrypted; the people who can see the event read it."
             onChange={setComment}
           />
+          {recurrenceId !== null && (
+            <ScopeChoice
+              legend="Answer for"
+              scopes={['this', 'all'] as const}
+              value={answerFor}
+              onChange={setAnswerFor}
+            />
+          )}
           <div className="button-row" role="group" aria-label="Your answer">
             {(['accepted', 'tentative', 'declined'] as const).map((status) => (
               <button

@@ -44,7 +44,9 @@ const occurrence: CalendarOccurrence = {
   location: '',
   notes: '',
   organizer: { id: 'u1', username: 'ada' },
-  attendees: [{ userId: 'u2', username: 'bob', status: 'accepted', comment: null }],
+  attendees: [
+    { userId: 'u2', username: 'bob', status: 'accepted', comment: null, occurrences: [] },
+  ],
   myStatus: 'organizer',
   reminders: [10],
   rrule: 'FREQ=WEEKLY',
