@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -18,6 +21,7 @@ import {
   startConversation,
   startServer,
   submitCredentials,
+  writeQrVideo,
   type ServerProcess,
 } from './support.ts';
 
@@ -35,6 +39,9 @@ let alice: Page;
 let alicePhone: Page;
 let bob: Page;
 const { problems, watch } = problemWatcher();
+// The browser's one camera plays this video, written when a test points it at a QR code.
+const cameraDir = mkdtempSync(join(tmpdir(), 'securechat-camera-'));
+const camera = join(cameraDir, 'camera.y4m');
 
 /** Linking crosses several round trips between two browsers: wait a little longer here. */
 const WAIT = 20_000;
@@ -59,7 +66,7 @@ async function openSettings(page: Page): Promise<void> {
 
 beforeAll(async () => {
   server = await startServer();
-  browser = await launchChromium();
+  browser = await launchChromium({ fakeCamera: camera });
   alice = watch(await openPage(browser, DESKTOP), 'alice');
   bob = watch(await openPage(browser, DESKTOP), 'bob');
   alicePhone = watch(await openPage(browser, PHONE), 'alice-phone');
@@ -81,6 +88,7 @@ beforeEach(() => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  rmSync(cameraDir, { recursive: true, force: true });
 });
 
 describe('linking, listing and revoking devices in the browser', () => {
@@ -173,11 +181,6 @@ describe('linking, listing and revoking devices in the browser', () => {
     const devices = alice.getByRole('region', { name: 'Devices' });
     await devices.getByRole('button', { name: 'Link a new device' }).click();
     const dialog = alice.getByRole('dialog', { name: 'Link a new device' });
-    // Scanning is offered only where the browser can read QR codes (not Chromium on Linux).
-    const detects = await alice.evaluate(() => 'BarcodeDetector' in window);
-    if (!detects) {
-      expect(await dialog.getByRole('button', { name: 'Scan QR code' }).count()).toBe(0);
-    }
     const field = dialog.getByLabel('Link code');
     await field.fill('ABCD');
     await dialog.getByRole('button', { name: 'Continue' }).click();
@@ -268,6 +271,36 @@ describe('linking, listing and revoking devices in the browser', () => {
     await openConversation(alicePhone, new RegExp(names.bob));
     await expectVisible(message(alicePhone, 'The orchard gate code is 4471'));
     await expectVisible(message(alicePhone, 'After the phone was removed'));
+  });
+
+  it('links a third browser by scanning its QR code with the camera', async () => {
+    const aliceLaptop = watch(await openPage(browser, DESKTOP), 'alice-laptop');
+    await signIn(aliceLaptop, names.alice, 'Unlock your messages on this browser');
+    await aliceLaptop.getByRole('button', { name: /^Link from another device/ }).click();
+    const shown = aliceLaptop.getByRole('status', { name: 'Link code' });
+    await expectVisible(shown);
+    const code = (await shown.textContent()) ?? '';
+    expect(code).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){6}$/);
+    // The camera of alice's desktop sees the QR code the laptop shows.
+    writeQrVideo(camera, `securechat-link:${code.replaceAll(' ', '-')}`);
+
+    await openSettings(alice);
+    const devices = alice.getByRole('region', { name: 'Devices' });
+    await devices.getByRole('button', { name: 'Link a new device' }).click();
+    const dialog = alice.getByRole('dialog', { name: 'Link a new device' });
+    // Chromium on Linux has no QR reader of its own: ZXing's, loaded with the scan, reads it.
+    expect(await alice.evaluate(() => 'BarcodeDetector' in window)).toBe(false);
+    await dialog.getByRole('button', { name: 'Scan QR code' }).click();
+    const confirm = alice.getByRole('dialog', { name: 'Link this device?' });
+    await expectVisible(confirm.getByRole('button', { name: /^Link / }));
+    // The camera is released once the code is read.
+    expect(await alice.locator('video').count()).toBe(0);
+    await confirm.getByRole('button', { name: /^Link / }).click();
+    await expectVisible(aliceLaptop.getByText('This browser is linked.'), 30_000);
+    await aliceLaptop.getByRole('button', { name: 'Continue to chats' }).click();
+    await openConversation(aliceLaptop, new RegExp(names.bob));
+    await expectVisible(message(aliceLaptop, 'After the phone was removed'));
+    await aliceLaptop.context().close();
   });
 
   it('ran without uncaught errors or Content Security Policy violations', () => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,7 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
+import { encode } from 'uqr';
 import { expect } from 'vitest';
 import { chromiumLaunchOptions } from '../../../vitest.chromium.ts';
 
@@ -111,10 +112,58 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   }
 }
 
-/** Launches the headless Chromium the browser tests drive, with a folder for their screenshots. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launches the headless Chromium the browser tests drive, with a folder for their screenshots.
+ * With `fakeCamera`, pages see one camera (allowed without asking) that plays that Y4M file, read
+ * when a page starts the camera: see {@link writeQrVideo}.
+ */
+export function launchChromium(options: { fakeCamera?: string } = {}): Promise<Browser> {
   mkdirSync(screenshots, { recursive: true });
-  return chromium.launch({ ...chromiumLaunchOptions, headless: true });
+  const camera = options.fakeCamera
+    ? [
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        `--use-file-for-fake-video-capture=${options.fakeCamera}`,
+      ]
+    : [];
+  return chromium.launch({
+    ...chromiumLaunchOptions,
+    args: [...chromiumLaunchOptions.args, ...camera],
+    headless: true,
+  });
+}
+
+/**
+ * Writes a short Y4M video (the format Chromium's fake camera plays) of `text` as a QR code,
+ * black on white in the middle of a 640 × 480 picture.
+ */
+export function writeQrVideo(path: string, text: string): void {
+  const width = 640;
+  const height = 480;
+  const scale = 8;
+  const { data, size } = encode(text, { ecc: 'M', border: 4 });
+  const luma = Buffer.alloc(width * height, 235);
+  const left = (width - size * scale) >> 1;
+  const top = (height - size * scale) >> 1;
+  for (let row = 0; row < size; row++) {
+    for (let column = 0; column < size; column++) {
+      if (!data[row]![column]) continue;
+      for (let dy = 0; dy < scale; dy++) {
+        const start = (top + row * scale + dy) * width + left + column * scale;
+        luma.fill(16, start, start + scale);
+      }
+    }
+  }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+  writeFileSync(
+    path,
+    Buffer.concat([
+      Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`),
+      frame,
+      frame,
+    ]),
+  );
 }
 
 const PHONE_UA =

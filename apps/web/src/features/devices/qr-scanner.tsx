@@ -13,25 +13,53 @@ interface BarcodeDetectorClass {
   getSupportedFormats?(): Promise<string[]>;
 }
 
-function barcodeDetector(): BarcodeDetectorClass | null {
-  const candidate = (globalThis as { BarcodeDetector?: BarcodeDetectorClass }).BarcodeDetector;
-  return typeof candidate === 'function' ? candidate : null;
+/** The browser's own detector, where it has one that reads QR codes. */
+async function nativeDetector(): Promise<BarcodeDetectorInstance | null> {
+  const Detector = (globalThis as { BarcodeDetector?: BarcodeDetectorClass }).BarcodeDetector;
+  if (typeof Detector !== 'function') return null;
+  try {
+    const formats = (await Detector.getSupportedFormats?.()) ?? ['qr_code'];
+    return formats.includes('qr_code') ? new Detector({ formats: ['qr_code'] }) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
- * Whether this browser can scan a QR code with the camera: the Barcode Detection API (Chrome on
- * Android and macOS, among others) and a camera API. Elsewhere the short code is typed instead.
+ * A QR code detector: the browser's (Chrome on Android and macOS, among others) or else ZXing's
+ * WebAssembly build (Safari, Firefox, Chrome on Linux and Windows), loaded only when a scan
+ * starts and served by this app, not a CDN.
+ */
+async function qrDetector(): Promise<BarcodeDetectorInstance> {
+  const native = await nativeDetector();
+  if (native) return native;
+  const [{ BarcodeDetector, prepareZXingModule }, { default: wasmUrl }] = await Promise.all([
+    import('barcode-detector/ponyfill'),
+    import('zxing-wasm/reader/zxing_reader.wasm?url'),
+  ]);
+  prepareZXingModule({
+    overrides: {
+      locateFile: (path: string, prefix: string) =>
+        path.endsWith('.wasm') ? wasmUrl : prefix + path,
+    },
+  });
+  return new BarcodeDetector({ formats: ['qr_code'] });
+}
+
+/**
+ * Whether this device can scan a QR code: it has a camera the page may use. (Reading the code
+ * works in every browser, see {@link qrDetector}.) Elsewhere the short code is typed instead.
  */
 export async function canScanQrCodes(): Promise<boolean> {
-  const Detector = barcodeDetector();
-  if (!Detector || !navigator.mediaDevices?.getUserMedia) return false;
+  if (!navigator.mediaDevices?.getUserMedia || !navigator.mediaDevices.enumerateDevices)
+    return false;
   // A server that forbids the camera (Permissions-Policy) would only make the scan fail later.
   const policy = (document as { featurePolicy?: { allowsFeature(name: string): boolean } })
     .featurePolicy;
   if (policy && !policy.allowsFeature('camera')) return false;
   try {
-    const formats = (await Detector.getSupportedFormats?.()) ?? ['qr_code'];
-    return formats.includes('qr_code');
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    return devices.some((device) => device.kind === 'videoinput');
   } catch {
     return false;
   }
@@ -50,7 +78,6 @@ export function QrScanner({ onCode }: { onCode: (text: string) => void }) {
   const [state, setState] = useState<'starting' | 'scanning' | { error: string }>('starting');
 
   useEffect(() => {
-    const Detector = barcodeDetector();
     let stream: MediaStream | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let stopped = false;
@@ -71,8 +98,11 @@ export function QrScanner({ onCode }: { onCode: (text: string) => void }) {
     }
 
     void (async () => {
-      if (!Detector) {
-        setState({ error: 'This browser cannot read QR codes. Type the code instead.' });
+      let detector: BarcodeDetectorInstance;
+      try {
+        detector = await qrDetector();
+      } catch {
+        setState({ error: 'The QR code reader could not be loaded. Type the code instead.' });
         return;
       }
       try {
@@ -80,11 +110,15 @@ export function QrScanner({ onCode }: { onCode: (text: string) => void }) {
           video: { facingMode: 'environment' },
           audio: false,
         });
-        if (stopped || !video.current) return;
+        if (stopped || !video.current) {
+          // Closed while the camera was starting: release it at once.
+          for (const track of stream.getTracks()) track.stop();
+          return;
+        }
         video.current.srcObject = stream;
         await video.current.play();
         setState('scanning');
-        void scan(new Detector({ formats: ['qr_code'] }));
+        void scan(detector);
       } catch (error) {
         const denied = error instanceof DOMException && error.name === 'NotAllowedError';
         setState({
