@@ -22,7 +22,7 @@ export interface Profile {
     messagesPerSecond: number;
     /** p99 delivery latency goal, ms; null when the profile only reports it. */
     p99TargetMs: number | null;
-    /** Largest allowed growth of the server's memory (RSS after GC) from start to end, 0..1. */
+    /** Largest allowed growth of the memory the server retains (heap and external after GC), 0..1. */
     maxMemoryGrowth: number | null;
   };
   fuzz: {
