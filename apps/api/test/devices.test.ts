@@ -540,6 +540,20 @@ describe('revoking a device', () => {
     expect(untouched.t).toBe(twoMinutesAgo);
     await u.first.devices.rename(mine!.id, 'Work laptop');
     expect((await u.first.devices.list())[0]!.name).toBe('Work laptop');
+    // A server that shows an older signed name (the user's own earlier choice) does not bring it
+    // back where a newer one was seen.
+    const signedName = () =>
+      (
+        handle.sqlite
+          .prepare('SELECT signed_name AS b FROM devices WHERE id = ?')
+          .get(mine!.id) as {
+          b: Buffer;
+        }
+      ).b;
+    const older = signedName();
+    await u.first.devices.rename(mine!.id, 'Desk');
+    handle.sqlite.prepare('UPDATE devices SET signed_name = ? WHERE id = ?').run(older, mine!.id);
+    expect((await u.first.devices.list())[0]!.name).toBe('Desk');
     // Refused before anything is signed: an empty name, and one too long.
     for (const name of ['  ', 'x'.repeat(65)]) {
       const refused = await u.first.devices.rename(mine!.id, name).catch((e: unknown) => e);
@@ -552,14 +566,16 @@ describe('revoking a device', () => {
       .catch((e: unknown) => e);
     expect(apiErrorCode(bad)).toBe('BAD_REQUEST');
     expect(fieldErrors(bad)).toHaveProperty('signedName');
-    // A name the server altered does not verify: the list shows the certificate's name.
-    const stored = handle.sqlite
-      .prepare('SELECT signed_name AS b FROM devices WHERE id = ?')
-      .get(mine!.id) as { b: Buffer };
-    const altered = Buffer.from(stored.b);
+    // A name the server altered does not verify: the list shows the newest name seen there, and
+    // on a device that has seen none, the certificate's name.
+    const altered = Buffer.from(signedName());
     altered[1 + 16 + 16 + 8 + 2] = 'V'.charCodeAt(0);
     handle.sqlite.prepare('UPDATE devices SET signed_name = ? WHERE id = ?').run(altered, mine!.id);
-    expect((await u.first.devices.list())[0]!.name).toBe('ls laptop');
+    expect((await u.first.devices.list())[0]!.name).toBe('Desk');
+    const other = device('ls other');
+    await other.auth.login(u.name, PASSWORD);
+    await other.devices.recover(u.recoveryKey);
+    expect((await other.devices.list()).find((d) => d.id === mine!.id)?.name).toBe('ls laptop');
     // Another user's device is not found.
     const [theirs] = await u.contact.devices.list();
     expect(

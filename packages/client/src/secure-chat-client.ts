@@ -127,6 +127,16 @@ export class DeviceNameError extends TypeError {
   }
 }
 
+/**
+ * The newest verified name of a device this client has seen, kept in the key store so that a
+ * server showing an older signed name (the user's own earlier choice) does not bring it back.
+ */
+interface SeenDeviceName {
+  name: string;
+  renamedAtMs: number;
+}
+const seenNameKey = (userId: string, deviceId: string) => `${userId}/device-name/${deviceId}`;
+
 /** A new device waiting to be linked from an existing one (§3.3 flow A). */
 export interface PendingLink {
   /** What the person types on the existing device: 28 characters in groups of four. */
@@ -657,12 +667,20 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       async list() {
         const e = await getEngine();
         const rows = await transport.api.devices.list.query();
-        // A new name counts only as the user signed it, for this device.
+        // A new name counts only as the user signed it, for this device; and a name older than
+        // one this device has seen (a server showing the past) gives way to that one.
         const renamed = await e.verifiedDeviceNames(
           rows.flatMap((row) =>
             row.signedName ? [{ deviceId: row.id, signed: fromBase64Url(row.signedName) }] : [],
           ),
         );
+        for (const row of rows) {
+          const seen = await keyStore.get<SeenDeviceName>(seenNameKey(e.me.id, row.id));
+          const shown = renamed.get(row.id);
+          if (seen && (!shown || shown.renamedAtMs < seen.renamedAtMs)) renamed.set(row.id, seen);
+          else if (shown && (!seen || shown.renamedAtMs > seen.renamedAtMs))
+            await keyStore.set(seenNameKey(e.me.id, row.id), shown);
+        }
         return rows.map((row) => {
           let certName = 'Unnamed device';
           try {
@@ -672,7 +690,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
           }
           return {
             id: row.id,
-            name: renamed.get(row.id) ?? certName,
+            name: renamed.get(row.id)?.name ?? certName,
             createdAt: row.createdAt,
             lastSeenAt: row.lastSeenAt,
             current: row.current,
@@ -685,11 +703,15 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         if ([...trimmed].length > DEVICE_NAME_MAX)
           throw new DeviceNameError(`A device name has at most ${DEVICE_NAME_MAX} characters`);
         const e = await getEngine();
-        const signedName = await e.signDeviceName(deviceId, trimmed);
+        // Later than any name of this device seen here, even if another device's clock is ahead.
+        const seen = await keyStore.get<SeenDeviceName>(seenNameKey(e.me.id, deviceId));
+        const renamedAtMs = Math.max(Date.now(), (seen?.renamedAtMs ?? 0) + 1);
+        const signedName = await e.signDeviceName(deviceId, trimmed, renamedAtMs);
         await transport.api.devices.rename.mutate({
           deviceId,
           signedName: toBase64Url(signedName),
         });
+        await keyStore.set(seenNameKey(e.me.id, deviceId), { name: trimmed, renamedAtMs });
       },
       async revoke(deviceId) {
         const e = await getEngine();

@@ -705,34 +705,37 @@ export class Engine {
    * sessions and marks every conversation of the user for rotation), then pins the new list.
    * The caller rotates the conversations (see rotateAll) so nothing sent afterwards reaches it.
    */
-  /** A new name for one of this user's devices, signed by the user signing key. */
-  async signDeviceName(deviceId: string, name: string): Promise<Uint8Array> {
+  /**
+   * A new name for one of this user's devices, signed by the user signing key, given at
+   * `renamedAtMs` (which orders the names of a device).
+   */
+  async signDeviceName(deviceId: string, name: string, renamedAtMs: number): Promise<Uint8Array> {
     const usk = await this.local.getUserSigningKey();
     if (!usk) throw new DeviceNotSetUpError();
     return signDeviceName(usk, {
       userId: bytes16(this.me.id),
       deviceId: bytes16(deviceId),
       name,
-      renamedAtMs: Date.now(),
+      renamedAtMs,
     });
   }
 
   /**
-   * The names in signed device names (device id → name) that verify under this user's signing
-   * key for the device they are stored with; the others are left out (the caller shows the
-   * certificate's name for those).
+   * The names in signed device names (device id → name and when it was given) that verify under
+   * this user's signing key for the device they are stored with; the others are left out (the
+   * caller shows the certificate's name for those).
    */
   async verifiedDeviceNames(
     entries: { deviceId: string; signed: Uint8Array }[],
-  ): Promise<Map<string, string>> {
-    const names = new Map<string, string>();
+  ): Promise<Map<string, { name: string; renamedAtMs: number }>> {
+    const names = new Map<string, { name: string; renamedAtMs: number }>();
     const usk = await this.local.getUserSigningKey();
     if (!usk) return names;
     for (const { deviceId, signed } of entries) {
       try {
         const body = await openDeviceName(signed, usk.publicKey);
         if (toHex(body.deviceId) === deviceId && toHex(body.userId) === this.me.id)
-          names.set(deviceId, body.name);
+          names.set(deviceId, { name: body.name, renamedAtMs: body.renamedAtMs });
       } catch {
         // Not signed by this user for this device: not shown.
       }
