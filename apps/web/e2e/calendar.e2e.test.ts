@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectVisible,
@@ -60,6 +60,18 @@ async function openCalendar(page: Page): Promise<void> {
 /** The calendar's event with this title (FullCalendar draws each as an element with its text). */
 function eventIn(page: Page, title: string) {
   return page.locator('.calendar-frame').getByText(title, { exact: true }).first();
+}
+
+/** Drags an event `slots` time slots of `slotHeight` pixels later, grabbed near its top. */
+async function dragLater(page: Page, event: Locator, slotHeight: number, slots: number) {
+  const box = (await event.boundingBox())!;
+  // Near its top: its bottom edge is the resize handle.
+  const grab = { x: box.x + box.width / 2, y: box.y + 6 };
+  await page.mouse.move(grab.x, grab.y);
+  await page.mouse.down();
+  for (let slot = 1; slot <= slots; slot++)
+    await page.mouse.move(grab.x, grab.y + slot * slotHeight, { steps: 5 });
+  await page.mouse.up();
 }
 
 beforeAll(async () => {
@@ -238,6 +250,9 @@ describe('the calendar in the browser', () => {
     // Opened again, the dialog remembers that the answer was for this occurrence.
     await syncs.nth(1).click();
     expect(await answerFor.getByLabel('This occurrence').isChecked()).toBe(true);
+    expect(await details.getByRole('list', { name: 'Guests' }).textContent()).toContain(
+      'Not going (this occurrence)',
+    );
     expect(
       await details
         .getByRole('button', { name: 'Not going', exact: true })
@@ -315,18 +330,11 @@ describe('the calendar in the browser', () => {
     // only that one.
     const tuesday = `${next(1).slice(0, 4)}-${next(1).slice(4, 6)}-${next(1).slice(6)}`;
     const standUp = alice.locator('.calendar-frame').getByText('Stand-up', { exact: true }).nth(1);
-    const from = (await standUp.boundingBox())!;
     const slot = (await alice
       .locator('.calendar-frame [data-time="09:00:00"]')
       .last()
       .boundingBox())!;
-    // Grabbed near its top: its bottom edge is the resize handle.
-    const grab = { x: from.x + from.width / 2, y: from.y + 6 };
-    await alice.mouse.move(grab.x, grab.y);
-    await alice.mouse.down();
-    await alice.mouse.move(grab.x, grab.y + slot.height, { steps: 5 });
-    await alice.mouse.move(grab.x, grab.y + 2 * slot.height, { steps: 5 });
-    await alice.mouse.up();
+    await dragLater(alice, standUp, slot.height, 2);
     const ask = alice.getByRole('dialog', { name: 'Move a repeating event' });
     await expectVisible(ask);
     expect(await ask.getByLabel('This occurrence').isChecked()).toBe(true);
@@ -429,13 +437,7 @@ describe('the calendar in the browser', () => {
 
     // Moving the whole series an hour later carries the stand-up moved on its own along. In the
     // chat, its card folds into the card of the move, which lists it on request.
-    const firstStandUp = (await eventIn(alice, 'Stand-up').boundingBox())!;
-    const hold = { x: firstStandUp.x + firstStandUp.width / 2, y: firstStandUp.y + 6 };
-    await alice.mouse.move(hold.x, hold.y);
-    await alice.mouse.down();
-    await alice.mouse.move(hold.x, hold.y + slot.height, { steps: 5 });
-    await alice.mouse.move(hold.x, hold.y + 2 * slot.height, { steps: 5 });
-    await alice.mouse.up();
+    await dragLater(alice, eventIn(alice, 'Stand-up'), slot.height, 2);
     const askAll = alice.getByRole('dialog', { name: 'Move a repeating event' });
     await expectVisible(askAll);
     await askAll.getByLabel('All occurrences').check();

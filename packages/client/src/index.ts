@@ -71,6 +71,7 @@ export {
   type CalendarEventChanges,
   type CalendarEventInput,
   type CalendarOccurrence,
+  type CalendarOccurrenceAnswer,
   type CalendarOverride,
   type CalendarRejection,
   type CalendarReminder,

@@ -28,7 +28,13 @@ import {
 import { downloadIcs } from './ics-files.ts';
 import { icsFromEvent, icsFileName, MAX_REMINDERS } from './ics.ts';
 import { calendarKeys } from './use-calendar.ts';
-import type { CalendarConflict, CalendarOccurrence, CalendarScope, RsvpStatus } from './types.ts';
+import type {
+  CalendarAttendee,
+  CalendarConflict,
+  CalendarOccurrence,
+  CalendarScope,
+  RsvpStatus,
+} from './types.ts';
 
 /** What the dialog is opened for. */
 export type EventDialogTarget =
@@ -42,12 +48,23 @@ export const RSVP_LABELS: Record<RsvpStatus, string> = {
   'needs-action': 'Not answered',
 };
 
-/** An attendee's answer after their name: "· Going: “comment”". */
-function RsvpNote({ status, comment }: { status: RsvpStatus; comment: string | null }) {
+/**
+ * An attendee's answer after their name: "· Going: “comment”", and "(this occurrence)" when it is
+ * their answer for the occurrence shown rather than for the whole series.
+ */
+function RsvpNote({
+  answer,
+  recurrenceId,
+}: {
+  answer: CalendarAttendee;
+  recurrenceId: string | null | undefined;
+}) {
+  const own = answer.occurrences.some((o) => o.recurrenceId === recurrenceId);
   return (
     <span className="calendar-rsvp-note">
-      · {RSVP_LABELS[status]}
-      {comment ? `: “${comment}”` : ''}
+      · {RSVP_LABELS[answer.status]}
+      {own ? ' (this occurrence)' : ''}
+      {answer.comment ? `: “${answer.comment}”` : ''}
     </span>
   );
 }
@@ -576,7 +593,7 @@ function EventForm({
                       {answer && (
                         <>
                           {' '}
-                          <RsvpNote status={answer.status} comment={answer.comment} />
+                          <RsvpNote answer={answer} recurrenceId={occurrence?.recurrenceId} />
                         </>
                       )}
                     </span>
@@ -761,7 +778,7 @@ function EventDetails({
           {occurrence.attendees.map((a) => (
             <li key={a.userId}>
               {a.userId === user.id ? 'You' : a.username}{' '}
-              <RsvpNote status={a.status} comment={a.comment} />
+              <RsvpNote answer={a} recurrenceId={occurrence.recurrenceId} />
             </li>
           ))}
         </ul>
