@@ -667,8 +667,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     return next;
   }
 
-  /** Sends a revision's encrypted content; returns its message id. */
-  /** Sends a revision's content; `movedWith` marks an occurrence carried by a series move. */
+  /**
+   * Sends a revision's encrypted content; returns its message id. `movedWith` marks an occurrence
+   * carried along by that revision's move of the whole series.
+   */
   async function sendRevision(
     meta: SignedMeta,
     fields: CalendarContentFields,
