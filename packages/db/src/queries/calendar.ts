@@ -80,6 +80,17 @@ export type CalendarWriteResult =
 
 type Tx = Db;
 
+/** Rows grouped by their event, each group in the rows' order. */
+function byEvent<T extends { eventId: string }>(rows: T[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(row.eventId);
+    if (list) list.push(row);
+    else map.set(row.eventId, [row]);
+  }
+  return map;
+}
+
 /**
  * The encrypted message a calendar row points at must be in the event's conversation, sent by
  * the writer, and not deleted: then the row and the signed content travel together.
@@ -636,28 +647,25 @@ export function calendarDetails(db: Db, rows: CalendarEventRow[]): CalendarDetai
     organizers: new Map(),
   };
   if (ids.length === 0) return details;
-  for (const o of db
-    .select()
-    .from(calendarOverrides)
-    .where(inArray(calendarOverrides.eventId, ids))
-    .orderBy(asc(calendarOverrides.recurrenceId))
-    .all()) {
-    const list = details.overrides.get(o.eventId) ?? [];
-    list.push(o);
-    details.overrides.set(o.eventId, list);
-  }
-  for (const a of db
-    .select({ attendee: calendarAttendees, username: users.username })
-    .from(calendarAttendees)
-    .innerJoin(users, eq(users.id, calendarAttendees.userId))
-    .where(inArray(calendarAttendees.eventId, ids))
-    .orderBy(asc(users.username))
-    .all()) {
-    const list = details.attendees.get(a.attendee.eventId) ?? [];
-    list.push({ ...a.attendee, username: a.username });
-    details.attendees.set(a.attendee.eventId, list);
-  }
-  for (const [eventId, list] of occurrenceAnswersOf(db, ids)) details.answers.set(eventId, list);
+  details.overrides = byEvent(
+    db
+      .select()
+      .from(calendarOverrides)
+      .where(inArray(calendarOverrides.eventId, ids))
+      .orderBy(asc(calendarOverrides.recurrenceId))
+      .all(),
+  );
+  details.attendees = byEvent(
+    db
+      .select({ attendee: calendarAttendees, username: users.username })
+      .from(calendarAttendees)
+      .innerJoin(users, eq(users.id, calendarAttendees.userId))
+      .where(inArray(calendarAttendees.eventId, ids))
+      .orderBy(asc(users.username))
+      .all()
+      .map((a) => ({ ...a.attendee, username: a.username })),
+  );
+  details.answers = occurrenceAnswersOf(db, ids);
   const organizerIds = [...new Set(rows.map((r) => r.organizerId))];
   for (const u of db
     .select({ id: users.id, username: users.username })
@@ -768,24 +776,20 @@ export function occurrenceAnswersOf(
   eventIds: string[],
   userIds?: string[],
 ): Map<string, CalendarOccurrenceAnswerRow[]> {
-  const map = new Map<string, CalendarOccurrenceAnswerRow[]>();
-  if (eventIds.length === 0 || userIds?.length === 0) return map;
-  for (const a of db
-    .select()
-    .from(calendarOccurrenceAnswers)
-    .where(
-      and(
-        inArray(calendarOccurrenceAnswers.eventId, eventIds),
-        userIds ? inArray(calendarOccurrenceAnswers.userId, userIds) : undefined,
-      ),
-    )
-    .orderBy(asc(calendarOccurrenceAnswers.recurrenceId))
-    .all()) {
-    const list = map.get(a.eventId) ?? [];
-    list.push(a);
-    map.set(a.eventId, list);
-  }
-  return map;
+  if (eventIds.length === 0 || userIds?.length === 0) return new Map();
+  return byEvent(
+    db
+      .select()
+      .from(calendarOccurrenceAnswers)
+      .where(
+        and(
+          inArray(calendarOccurrenceAnswers.eventId, eventIds),
+          userIds ? inArray(calendarOccurrenceAnswers.userId, userIds) : undefined,
+        ),
+      )
+      .orderBy(asc(calendarOccurrenceAnswers.recurrenceId))
+      .all(),
+  );
 }
 
 /** The occurrences of an event that have answers of their own. */
@@ -800,18 +804,10 @@ export function answeredOccurrences(db: Db, eventId: string): string[] {
 
 /** Overrides of the given events (for expanding busy time and reminders). */
 export function overridesOf(db: Db, eventIds: string[]): Map<string, CalendarOverrideRow[]> {
-  const map = new Map<string, CalendarOverrideRow[]>();
-  if (eventIds.length === 0) return map;
-  for (const o of db
-    .select()
-    .from(calendarOverrides)
-    .where(inArray(calendarOverrides.eventId, eventIds))
-    .all()) {
-    const list = map.get(o.eventId) ?? [];
-    list.push(o);
-    map.set(o.eventId, list);
-  }
-  return map;
+  if (eventIds.length === 0) return new Map();
+  return byEvent(
+    db.select().from(calendarOverrides).where(inArray(calendarOverrides.eventId, eventIds)).all(),
+  );
 }
 
 /** Live events with reminders whose occurrences may still be running at `fromMs` or later. */
