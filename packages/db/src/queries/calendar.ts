@@ -393,28 +393,24 @@ export function changeCalendarEvent(
           .run();
         setAttendees(tx, row.id, input.series.attendees, now);
       }
-      const dropOverrides = (which: SQL) =>
-        tx
-          .delete(calendarOverrides)
-          .where(and(eq(calendarOverrides.eventId, row.id), which))
-          .run();
-      if (input.dropOverridesFrom !== undefined)
-        dropOverrides(gte(calendarOverrides.recurrenceId, input.dropOverridesFrom));
-      if (input.dropOverride !== undefined)
-        dropOverrides(eq(calendarOverrides.recurrenceId, input.dropOverride));
-      if (input.replaceOverrides && input.replaceOverrides.drop.length > 0)
-        dropOverrides(inArray(calendarOverrides.recurrenceId, input.replaceOverrides.drop));
-      const dropAnswers = (which: SQL) =>
-        tx
-          .delete(calendarOccurrenceAnswers)
-          .where(and(eq(calendarOccurrenceAnswers.eventId, row.id), which))
-          .run();
-      if (input.dropOverridesFrom !== undefined)
-        dropAnswers(gte(calendarOccurrenceAnswers.recurrenceId, input.dropOverridesFrom));
-      if (input.dropOverride !== undefined)
-        dropAnswers(eq(calendarOccurrenceAnswers.recurrenceId, input.dropOverride));
-      if (input.dropAnswers && input.dropAnswers.length > 0)
-        dropAnswers(inArray(calendarOccurrenceAnswers.recurrenceId, input.dropAnswers));
+      // Rows of single occurrences (their changes, their answers) whose recurrence id matches.
+      const drop = (
+        tables: (typeof calendarOverrides | typeof calendarOccurrenceAnswers)[],
+        which: (recurrenceId: SQLWrapper) => SQL,
+      ) => {
+        for (const table of tables)
+          tx.delete(table)
+            .where(and(eq(table.eventId, row.id), which(table.recurrenceId)))
+            .run();
+      };
+      const both = [calendarOverrides, calendarOccurrenceAnswers];
+      const { dropOverridesFrom: from, dropOverride: one } = input;
+      if (from !== undefined) drop(both, (id) => gte(id, from));
+      if (one !== undefined) drop(both, (id) => eq(id, one));
+      const dropped = input.replaceOverrides?.drop ?? [];
+      if (dropped.length > 0) drop([calendarOverrides], (id) => inArray(id, dropped));
+      const answers = input.dropAnswers ?? [];
+      if (answers.length > 0) drop([calendarOccurrenceAnswers], (id) => inArray(id, answers));
       if (movedIn.length > 0) {
         tx.insert(calendarOverrides)
           .values(

@@ -98,9 +98,9 @@ function seriesWrite(
 function requireOccurrence(
   row: CalendarEventRow,
   recurrenceId: string | undefined,
-  singleEvent = invalidField('scope', 'A single event changes as a whole: use "all"'),
+  singleEvent = { field: 'scope', message: 'A single event changes as a whole: use "all"' },
 ): string {
-  if (!row.rrule) throw singleEvent;
+  if (!row.rrule) throw invalidField(singleEvent.field, singleEvent.message);
   if (
     recurrenceId === undefined ||
     !validRecurrenceId(row.allDay, recurrenceId) ||
@@ -353,11 +353,10 @@ export const calendarRouter = router({
     const recurrenceId =
       input.recurrenceId === undefined
         ? undefined
-        : requireOccurrence(
-            row,
-            input.recurrenceId,
-            invalidField('recurrenceId', 'A single event is answered as a whole'),
-          );
+        : requireOccurrence(row, input.recurrenceId, {
+            field: 'recurrenceId',
+            message: 'A single event is answered as a whole',
+          });
     const { db, hub, reminders } = ctx.deps;
     const result = setCalendarRsvp(
       db,
