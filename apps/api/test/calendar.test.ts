@@ -182,6 +182,10 @@ describe('calendar: time', () => {
       { scope: 'this', recurrenceId: '2027-02-08T10:00:00Z' },
     );
 
+    const unread = async () =>
+      (await bob.client.conversations.list()).find((c) => c.id === conversationId)!.unread;
+    const unreadBefore = await unread();
+
     // The whole series moves an hour later: the changed occurrence and the left-out one with it.
     await alice.client.calendar.update(
       event.id,
@@ -224,6 +228,8 @@ describe('calendar: time', () => {
       ['2027-02-08T10:00:00Z', null],
       ['2027-02-08T11:00:00Z', move!.revision],
     ]);
+    // The move counts as one unread message: its carried card was sent silent.
+    expect(await unread()).toBe(unreadBefore + 1);
 
     // A new rule on which the changed occurrence no longer falls: its change is dropped, not
     // kept unmatched.

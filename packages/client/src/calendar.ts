@@ -396,8 +396,12 @@ export interface CalendarDeps {
   me(): Promise<{ id: string; username: string }>;
   /** Decrypts a message once (under its conversation's lock), as the chat does. */
   receive(dto: MessageDto): Promise<MessageRecord>;
-  /** Encrypts and sends content to a conversation. */
-  send(conversationId: string, content: Content): Promise<MessageRecord>;
+  /** Encrypts and sends content to a conversation; a `silent` one does not count as unread. */
+  send(
+    conversationId: string,
+    content: Content,
+    options?: { silent?: boolean },
+  ): Promise<MessageRecord>;
   /** Erases one of this user's messages (a card for an event the server refused). */
   unsend(conversationId: string, messageId: string): Promise<void>;
   /** The user's notes conversation, where private events live. */
@@ -669,7 +673,8 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
 
   /**
    * Sends a revision's encrypted content; returns its message id. `movedWith` marks an occurrence
-   * carried along by that revision's move of the whole series.
+   * carried along by that revision's move of the whole series: the chat folds it into the move's
+   * card, so it is sent silent (not counted as unread).
    */
   async function sendRevision(
     meta: SignedMeta,
@@ -677,21 +682,25 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     deleted = false,
     movedWith?: number,
   ): Promise<string> {
-    const record = await deps.send(meta.conversationId, {
-      type: 'calendar',
-      eventId: fromHex(meta.eventId, 16),
-      revision: meta.revision,
-      deleted,
-      fields: {
-        kind: 'event',
-        title: fields.title,
-        description: fields.description,
-        location: fields.location,
-        notes: fields.notes,
-        meta: canonicalMeta(meta),
-        ...(movedWith === undefined ? {} : { movedWith: String(movedWith) }),
+    const record = await deps.send(
+      meta.conversationId,
+      {
+        type: 'calendar',
+        eventId: fromHex(meta.eventId, 16),
+        revision: meta.revision,
+        deleted,
+        fields: {
+          kind: 'event',
+          title: fields.title,
+          description: fields.description,
+          location: fields.location,
+          notes: fields.notes,
+          meta: canonicalMeta(meta),
+          ...(movedWith === undefined ? {} : { movedWith: String(movedWith) }),
+        },
       },
-    });
+      { silent: movedWith !== undefined },
+    );
     return record.clientMessageId;
   }
 

@@ -470,9 +470,12 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
     conversationId: string,
     content: Content,
     clientMessageId?: string,
+    options?: { silent?: boolean },
   ): Promise<MessageRecord> {
     const e = await getEngine();
-    return e.withLock(conversationId, () => e.send(conversationId, content, clientMessageId));
+    return e.withLock(conversationId, () =>
+      e.send(conversationId, content, clientMessageId, options),
+    );
   }
   /** Usernames from the cached conversation list, for reading history before any fetch. */
   async function learnCachedNames(local: LocalState): Promise<void> {
@@ -590,7 +593,8 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
       return e.me;
     },
     receive: async (dto) => receive(await getEngine(), dto),
-    send: (conversationId, content) => sendContent(conversationId, content),
+    send: (conversationId, content, options) =>
+      sendContent(conversationId, content, undefined, options),
     unsend: async (conversationId, messageId) => {
       await transport.api.messages.delete.mutate({ conversationId, clientMessageId: messageId });
       const e = await getEngine();

@@ -996,13 +996,14 @@ export class Engine {
   /**
    * Encrypts and sends `content`, retrying with the same client message id: the same bytes after
    * a network failure (the server is idempotent on the id), re-encrypted after the conversation
-   * moved to a new epoch. Returns the stored record.
+   * moved to a new epoch. Returns the stored record. A `silent` message does not count as unread
+   * for its recipients.
    */
   async send(
     conversationId: string,
     content: Content,
     clientMessageId = toHex(randomBytes(16)),
-    options: { fileIds?: string[] } = {},
+    options: { fileIds?: string[]; silent?: boolean } = {},
   ): Promise<MessageRecord> {
     const device = await this.device();
     const sentAt = Date.now();
@@ -1042,6 +1043,7 @@ export class Engine {
           sentAt: new Date(sentAt),
           ciphertext: toBase64Url(wire),
           ...(options.fileIds?.length ? { fileIds: options.fileIds } : {}),
+          ...(options.silent ? { silent: true } : {}),
         });
         record.seq = ack.seq;
         await this.local.setMessage(record);

@@ -159,6 +159,7 @@ export function conversationsOfUser(db: Db, userId: string): ConversationSummary
       and ${messages.seq} > ${conversationMembers.lastReadSeq}
       and ${messages.senderUserId} <> ${userId}
       and ${messages.deletedAt} is null
+      and not ${messages.silent}
   )`;
   const lastSeq = sql<number | null>`(
     select max(${messages.seq}) from ${messages} where ${messages.conversationId} = ${conversations.id}

@@ -18,6 +18,8 @@ export interface NewMessage {
   clientMessageId: string;
   sentAt: Date;
   ciphertext: Buffer;
+  /** Not counted as unread (see the column). */
+  silent?: boolean;
 }
 
 export type InsertMessageResult =
@@ -66,6 +68,7 @@ export function createMessageInserter(db: Db) {
       receivedAt: sql.placeholder('receivedAt'),
       size: sql.placeholder('size'),
       ciphertext: sql.placeholder('ciphertext'),
+      silent: sql.placeholder('silent'),
     })
     .returning()
     .prepare();
@@ -109,7 +112,12 @@ export function createMessageInserter(db: Db) {
           }
           // Insert placeholders go through the columns' encoders (Dates); the raw SQL one in
           // `touch` goes straight to the driver (milliseconds).
-          const message = insert.get({ ...m, receivedAt: now, size: m.ciphertext.length })!;
+          const message = insert.get({
+            ...m,
+            receivedAt: now,
+            size: m.ciphertext.length,
+            silent: m.silent ?? false,
+          })!;
           touch.run({ now: nowMs, conversationId: m.conversationId });
           const event = logEvent.get({ conversationId: m.conversationId, ref: message.seq, now })!;
           return { ok: true, message, event, duplicate: false };

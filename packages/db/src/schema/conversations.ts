@@ -122,6 +122,12 @@ export const messages = sqliteTable(
     size: integer('size').notNull(),
     ciphertext: blob('ciphertext', { mode: 'buffer' }),
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
+    /**
+     * Set by its sender: the message does not count as unread. Clients use it for calendar
+     * occurrences re-signed by a move of their whole series, which the chat folds into the
+     * move's card (the server learns which those are from the move itself).
+     */
+    silent: integer('silent', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     uniqueIndex('messages_client_id_unique').on(t.conversationId, t.clientMessageId),

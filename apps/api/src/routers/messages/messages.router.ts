@@ -32,6 +32,7 @@ export const messagesRouter = router({
       clientMessageId: input.clientMessageId,
       sentAt: input.sentAt,
       ciphertext: input.ciphertext,
+      silent: input.silent ?? false,
     });
     if (!result.ok) {
       if (result.reason === 'not_member') throw notFound('No such conversation');

@@ -12,6 +12,8 @@ export const sendInput = z.object({
   ),
   /** Files this message carries the keys of: deleting the message deletes them. */
   fileIds: z.array(idSchema).max(10).optional(),
+  /** The message does not count as unread (an occurrence carried along by a series move). */
+  silent: z.boolean().optional(),
 });
 
 export const listInput = z.object({

@@ -291,7 +291,9 @@ function ConversationScreen({
         if (
           event.type === 'message' &&
           event.message.conversationId === conversation.id &&
-          event.message.sender.id !== user.id
+          event.message.sender.id !== user.id &&
+          // Folded into the move's card, which is announced.
+          event.message.calendar?.movedWith == null
         ) {
           setAnnouncement(
             `New message from ${event.message.sender.username}: ${

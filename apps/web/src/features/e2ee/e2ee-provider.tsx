@@ -140,6 +140,8 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
     function notify(event: Extract<ClientEvent, { type: 'message' }>) {
       const message = event.message;
       if (message.sender.id === user.id || document.visibilityState !== 'hidden') return;
+      // An occurrence carried along by a series move: the move's own card notifies.
+      if (message.calendar?.movedWith != null) return;
       const prefs = readLocalPrefs(user.id);
       if (!prefs.notifications) return;
       const conversations = queryClient.getQueryData<ConversationsData>(conversationsKey);

@@ -1,0 +1,1 @@
+ALTER TABLE `messages` ADD `silent` integer DEFAULT false NOT NULL;
