@@ -614,7 +614,12 @@ describe('calendar: people', () => {
     expect(forAlice.map((o) => o.slice(2))).toEqual(answered.map((o) => o.slice(2)));
     const seen = await alice.client.calendar.get(event.id);
     expect(seen.attendees.find((a) => a.userId === bob.id)?.occurrences).toEqual([
-      { recurrenceId: second, status: 'declined', comment: 'on leave that week' },
+      {
+        recurrenceId: second,
+        answeredFor: second,
+        status: 'declined',
+        comment: 'on leave that week',
+      },
     ]);
 
     // Free/busy follows the answer for each occurrence.
@@ -711,13 +716,105 @@ describe('calendar: people', () => {
     // An answer for the series replaces the answers for single occurrences.
     await bob.client.calendar.rsvp(event.id, 'tentative');
     expect((await statuses(bob)).map((o) => o[1])).toEqual(['tentative', 'tentative', 'tentative']);
+  });
 
-    // Moving the whole series drops answers for occurrences no longer on it.
-    await alice.client.calendar.update(
-      event.id,
-      { start: '2027-05-03T10:00:00Z', end: '2027-05-03T11:00:00Z' },
-      { scope: 'all' },
-    );
+  it('carries answers for single occurrences along when the whole series moves', async () => {
+    const [alice, bob, carol] = await people(server.url, 'cra', 'crb', 'crc');
+    const group = await createGroup(alice, 'Planning', [bob, carol]);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Planning',
+      allDay: false,
+      start: '2027-06-07T09:00:00Z',
+      end: '2027-06-07T10:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=3',
+      attendees: [bob.id, carol.id],
+    });
+    await bob.client.calendar.rsvp(event.id, 'accepted');
+    await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: '2027-06-14T09:00:00Z' });
+    const range = { from: day('2027-06-01'), to: day('2027-07-01') };
+    const answers = async (viewer: typeof alice) =>
+      (await viewer.client.calendar.list(range)).occurrences
+        .filter((o) => o.eventId === event.id)
+        .map((o) => [
+          o.recurrenceId,
+          ...[bob, carol].map((p) => o.attendees.find((a) => a.userId === p.id)?.status),
+        ]);
+    const move = (start: string, end: string) =>
+      alice.client.calendar.update(event.id, { start, end }, { scope: 'all' });
+
+    // An hour later: bob's answer goes with the occurrence he gave it for, for everyone.
+    await move('2027-06-07T10:00:00Z', '2027-06-07T11:00:00Z');
+    const later = [
+      ['2027-06-07T10:00:00Z', 'accepted', 'needs-action'],
+      ['2027-06-14T10:00:00Z', 'declined', 'needs-action'],
+      ['2027-06-21T10:00:00Z', 'accepted', 'needs-action'],
+    ];
+    for (const viewer of [alice, bob, carol]) expect(await answers(viewer)).toEqual(later);
+    const seen = await carol.client.calendar.get(event.id);
+    expect(seen.attendees.find((a) => a.userId === bob.id)?.occurrences).toEqual([
+      {
+        recurrenceId: '2027-06-14T10:00:00Z',
+        answeredFor: '2027-06-14T09:00:00Z',
+        status: 'declined',
+        comment: null,
+      },
+    ]);
+    const [bobBusy] = await alice.client.calendar.freeBusy([bob.id], range);
+    expect(bobBusy!.busy.map((i) => i.start.toISOString())).toEqual([
+      '2027-06-07T10:00:00.000Z',
+      '2027-06-21T10:00:00.000Z',
+    ]);
+
+    // A change that moves nothing keeps it there.
+    await alice.client.calendar.update(event.id, { title: 'Planning (room 2)' }, { scope: 'all' });
+    expect(await answers(carol)).toEqual(later);
+
+    // A day later, carol declines the second occurrence there; back a day, the two answers, given
+    // for different times, both count for the occurrence they went with.
+    await move('2027-06-08T10:00:00Z', '2027-06-08T11:00:00Z');
+    await carol.client.calendar.rsvp(event.id, 'declined', {
+      recurrenceId: '2027-06-15T10:00:00Z',
+    });
+    await move('2027-06-07T10:00:00Z', '2027-06-07T11:00:00Z');
+    const both = [
+      ['2027-06-07T10:00:00Z', 'accepted', 'needs-action'],
+      ['2027-06-14T10:00:00Z', 'declined', 'declined'],
+      ['2027-06-21T10:00:00Z', 'accepted', 'needs-action'],
+    ];
+    for (const viewer of [alice, bob, carol]) expect(await answers(viewer)).toEqual(both);
+
+    // The server cannot put an answer anywhere the organizer did not sign it went.
+    const handle = createDb(server.app.databasePath);
+    const stored = () =>
+      handle.sqlite
+        .prepare('select count(*) as n from calendar_occurrence_answers where event_id = ?')
+        .get(event.id) as { n: number };
+    try {
+      handle.sqlite
+        .prepare(
+          `insert into calendar_occurrence_answers
+             select event_id, user_id, '2027-06-21T10:00:00Z', status, rsvp_ref, rsvp_device, updated_at
+             from calendar_occurrence_answers where event_id = ? and user_id = ?`,
+        )
+        .run(event.id, bob.id);
+      expect(await answers(alice)).toEqual(both);
+
+      // A move that leaves the answered occurrences off the series drops their answers.
+      await alice.client.calendar.update(
+        event.id,
+        {
+          start: '2027-06-07T11:00:00Z',
+          end: '2027-06-07T12:00:00Z',
+          rrule: 'FREQ=WEEKLY;COUNT=1',
+        },
+        { scope: 'all' },
+      );
+      expect(stored().n).toBe(0);
+    } finally {
+      handle.close();
+    }
     expect((await alice.client.calendar.get(event.id)).attendees.map((a) => a.occurrences)).toEqual(
       [[], []],
     );

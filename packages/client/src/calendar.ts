@@ -63,6 +63,11 @@ export interface CalendarAttendee {
 /** An attendee's answer for one occurrence of a series. */
 export interface CalendarOccurrenceAnswer {
   recurrenceId: string;
+  /**
+   * The occurrence the attendee signed the answer for: `recurrenceId`, unless a move of the whole
+   * series carried the answer along (the organizer signs where each one moved).
+   */
+  answeredFor: string;
   status: RsvpStatus;
   comment: string | null;
 }
@@ -265,6 +270,28 @@ function revisionField(value: string | undefined): number | null {
   if (value === undefined || !/^[1-9]\d{0,9}$/.test(value)) return null;
   const revision = Number(value);
   return revision <= 0xffffffff ? revision : null;
+}
+
+/**
+ * An answer for a single occurrence that a move of the whole series carried along: the occurrence
+ * it was answered for, and the one it counts for now.
+ */
+type AnswerMove = [answeredFor: string, recurrenceId: string];
+
+/** The `answersMoved` field of a series revision: JSON pairs (none when absent or malformed). */
+function parseAnswerMoves(value: string | undefined): AnswerMove[] {
+  if (!value) return [];
+  try {
+    const moves = JSON.parse(value) as unknown;
+    const valid =
+      Array.isArray(moves) &&
+      moves.every(
+        (m) => Array.isArray(m) && m.length === 2 && m.every((x) => typeof x === 'string'),
+      );
+    return valid ? (moves as AnswerMove[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Whether a message is an answer to an event (folded into the event, not shown in chat). */
@@ -506,13 +533,16 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     for (const dto of [...dtos.values()].sort((a, b) => a.seq - b.seq)) await deps.receive(dto);
   }
 
-  /** Decrypted content of a revision, checked against the server's metadata; or the reason not. */
+  /**
+   * Decrypted content of a revision, checked against the server's metadata, with its raw fields;
+   * or the reason not.
+   */
   async function openRevision(
     event: EventDto,
     dto: MessageDto | null,
     expected: SignedMeta,
     signedByDevice: string,
-  ): Promise<CalendarContentFields | string> {
+  ): Promise<{ content: CalendarContentFields; fields: Record<string, string> } | string> {
     const record = await open(dto);
     if (!record) return 'content missing';
     const content = record.content;
@@ -526,10 +556,13 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     if (!meta || canonicalMeta(meta) !== canonicalMeta(expected))
       return "the server's metadata differs from what the organizer signed";
     return {
-      title: content.fields.title ?? '',
-      description: content.fields.description ?? '',
-      location: content.fields.location ?? '',
-      notes: content.fields.notes ?? '',
+      content: {
+        title: content.fields.title ?? '',
+        description: content.fields.description ?? '',
+        location: content.fields.location ?? '',
+        notes: content.fields.notes ?? '',
+      },
+      fields: content.fields,
     };
   }
 
@@ -546,8 +579,12 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         event.attendees.map((a) => a.userId),
       ),
     };
-    const content = await openRevision(event, event.content, base, event.signedByDevice);
-    if (typeof content === 'string') throw new CalendarVerificationError(event.id, content);
+    const opened = await openRevision(event, event.content, base, event.signedByDevice);
+    if (typeof opened === 'string') throw new CalendarVerificationError(event.id, opened);
+    const { content } = opened;
+    const answersMoved = new Set(
+      parseAnswerMoves(opened.fields.answersMoved).map(([from, to]) => `${from} ${to}`),
+    );
     // A correctly signed but older revision is the server showing the past: refused.
     const seen = (await deps.revisions.get(event.id)) ?? 0;
     if (event.revision < seen)
@@ -556,7 +593,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     const overrides: CalendarOverride[] = [];
     for (const o of event.overrides) {
       const times = { allDay: o.allDay, start: o.start, end: o.end, timeZone: o.timeZone };
-      const fields = await openRevision(
+      const opened = await openRevision(
         event,
         o.content,
         {
@@ -571,40 +608,66 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         },
         o.signedByDevice,
       );
-      if (typeof fields === 'string')
-        throw new CalendarVerificationError(event.id, `occurrence ${o.recurrenceId}: ${fields}`);
-      overrides.push({ recurrenceId: o.recurrenceId, revision: o.revision, ...times, ...fields });
+      if (typeof opened === 'string')
+        throw new CalendarVerificationError(event.id, `occurrence ${o.recurrenceId}: ${opened}`);
+      overrides.push({
+        recurrenceId: o.recurrenceId,
+        revision: o.revision,
+        ...times,
+        ...opened.content,
+      });
     }
     // An answer counts only as its attendee signed it: for this event, with this status, and
-    // for the series or for this one occurrence (so none can stand in for another).
+    // for the series or for this one occurrence (so none can stand in for another), or for the
+    // occurrence a move of the whole series carried it to, as the organizer signed.
     async function answer(
       userId: string,
       claimed: { status: RsvpStatus; rsvp: MessageDto | null },
       recurrenceId: string | undefined,
-    ): Promise<{ status: RsvpStatus; comment: string | null } | null> {
+    ): Promise<{ status: RsvpStatus; comment: string | null; answeredFor?: string } | null> {
       const record = await open(claimed.rsvp);
       const content = record?.content;
-      const valid =
-        record &&
-        content?.type === 'calendar' &&
-        content.fields.kind === 'rsvp' &&
-        record.senderUserId === userId &&
-        toHex(content.eventId) === event.id &&
-        content.fields.status === claimed.status &&
-        content.fields.recurrenceId === recurrenceId;
-      return valid ? { status: claimed.status, comment: content.fields.comment || null } : null;
+      if (
+        !record ||
+        content?.type !== 'calendar' ||
+        content.fields.kind !== 'rsvp' ||
+        record.senderUserId !== userId ||
+        toHex(content.eventId) !== event.id ||
+        content.fields.status !== claimed.status
+      )
+        return null;
+      const answeredFor = content.fields.recurrenceId;
+      const forThis =
+        answeredFor === recurrenceId ||
+        (answeredFor !== undefined &&
+          recurrenceId !== undefined &&
+          answersMoved.has(`${answeredFor} ${recurrenceId}`));
+      if (!forThis) return null;
+      return {
+        status: claimed.status,
+        comment: content.fields.comment || null,
+        ...(answeredFor === undefined ? {} : { answeredFor }),
+      };
     }
     const attendees: CalendarAttendee[] = [];
     for (const a of event.attendees) {
       const occurrences: CalendarOccurrenceAnswer[] = [];
       for (const o of a.occurrences) {
         const verified = await answer(a.userId, o, o.recurrenceId);
-        if (verified) occurrences.push({ recurrenceId: o.recurrenceId, ...verified });
+        if (verified)
+          occurrences.push({
+            recurrenceId: o.recurrenceId,
+            answeredFor: verified.answeredFor!,
+            status: verified.status,
+            comment: verified.comment,
+          });
       }
+      const series = await answer(a.userId, a, undefined);
       attendees.push({
         userId: a.userId,
         username: a.username,
-        ...((await answer(a.userId, a, undefined)) ?? { status: 'needs-action', comment: null }),
+        status: series?.status ?? 'needs-action',
+        comment: series?.comment ?? null,
         occurrences,
       });
     }
@@ -674,14 +737,15 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
   /**
    * Sends a revision's encrypted content; returns its message id. `movedWith` marks an occurrence
    * carried along by that revision's move of the whole series: the chat folds it into the move's
-   * card, so it is sent silent (not counted as unread).
+   * card, so it is sent silent (not counted as unread). `answersMoved` (a series revision) signs
+   * where answers for single occurrences count when that is not where they were given.
    */
   async function sendRevision(
     meta: SignedMeta,
     fields: CalendarContentFields,
-    deleted = false,
-    movedWith?: number,
+    options: { deleted?: boolean; movedWith?: number; answersMoved?: AnswerMove[] } = {},
   ): Promise<string> {
+    const { deleted = false, movedWith, answersMoved = [] } = options;
     const record = await deps.send(
       meta.conversationId,
       {
@@ -697,6 +761,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           notes: fields.notes,
           meta: canonicalMeta(meta),
           ...(movedWith === undefined ? {} : { movedWith: String(movedWith) }),
+          ...(answersMoved.length === 0 ? {} : { answersMoved: JSON.stringify(answersMoved) }),
         },
       },
       { silent: movedWith !== undefined },
@@ -720,6 +785,25 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       revision,
       ...scheduleOf(s, s.attendees),
     };
+  }
+
+  /**
+   * Where the attendees' answers for single occurrences count in the event's next revision: each
+   * at the occurrence `to` takes it to (a move of the whole series), paired with the occurrence it
+   * was answered for, wherever the two differ.
+   */
+  function answerMoves(
+    event: CalendarEvent,
+    to: (recurrenceId: string) => string = (id) => id,
+  ): AnswerMove[] {
+    const moves = new Map<string, AnswerMove>();
+    for (const a of event.attendees) {
+      for (const o of a.occurrences) {
+        const at = to(o.recurrenceId);
+        if (at !== o.answeredFor) moves.set(`${o.answeredFor} ${at}`, [o.answeredFor, at]);
+      }
+    }
+    return [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m);
   }
 
   const wire = (s: SeriesFields, revision: number, contentRef: string) => ({
@@ -903,6 +987,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         const shortenedRef = await sendRevision(
           metaOf(eventId, event.conversationId, me.id, event.revision + 1, shortened),
           shortened,
+          { answersMoved: answerMoves(event) },
         );
         const freshRef = await sendRevision(
           metaOf(newEventId, event.conversationId, me.id, 1, fresh),
@@ -923,12 +1008,15 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
 
       // The whole series. Moving its start moves its exceptions with it: the left-out dates,
       // and each occurrence changed on its own, re-signed under the recurrence id it moved to
-      // (the server drops any that no longer falls on an occurrence of the new series).
+      // (the server drops any that no longer falls on an occurrence of the new series). The
+      // attendees' answers for single occurrences go along, where this revision signs they went.
       const next = applyChanges(current, changes);
       const moves: { from: string; to: string; times: CalendarTimesFields; o: CalendarOverride }[] =
         [];
+      let moveTo: ((recurrenceId: string) => string) | undefined;
       if (event.rrule && next.start !== current.start && next.allDay === current.allDay) {
         const delta = toMs(next.start, next.allDay) - toMs(current.start, current.allDay);
+        moveTo = (recurrenceId) => shift(recurrenceId, next.allDay, delta);
         if (changes.exdates === undefined)
           next.exdates = current.exdates.map((d) => shift(d, next.allDay, delta)).sort();
         for (const o of event.overrides) {
@@ -941,12 +1029,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
                   timeZone: o.timeZone,
                 }
               : { allDay: o.allDay, start: o.start, end: o.end, timeZone: o.timeZone };
-          moves.push({
-            from: o.recurrenceId,
-            to: shift(o.recurrenceId, next.allDay, delta),
-            times,
-            o,
-          });
+          moves.push({ from: o.recurrenceId, to: moveTo(o.recurrenceId), times, o });
         }
       }
       checkSeries(next, me.id);
@@ -955,7 +1038,9 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const refs: string[] = [];
       const result = await withCards(event.conversationId, refs, async () => {
         refs.push(
-          await sendRevision(metaOf(eventId, event.conversationId, me.id, revision, next), next),
+          await sendRevision(metaOf(eventId, event.conversationId, me.id, revision, next), next, {
+            answersMoved: answerMoves(event, moveTo),
+          }),
         );
         const movedOverrides = [];
         for (const { from, to, times, o } of moves) {
@@ -970,7 +1055,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
             }),
             recurrenceId: to,
           };
-          const ref = await sendRevision(meta, o, false, revision);
+          const ref = await sendRevision(meta, o, { movedWith: revision });
           refs.push(ref);
           movedOverrides.push({
             from,
@@ -1005,7 +1090,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         await sendRevision(
           metaOf(eventId, event.conversationId, me.id, event.revision, seriesOf(event)),
           event,
-          true,
+          { deleted: true },
         ).catch(() => {});
         return;
       }
@@ -1025,6 +1110,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const contentRef = await sendRevision(
         metaOf(eventId, event.conversationId, me.id, revision, next),
         next,
+        { answersMoved: answerMoves(event) },
       );
       await withCards(event.conversationId, [contentRef], () =>
         deps.api().calendar.delete.mutate({

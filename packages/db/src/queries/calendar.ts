@@ -106,6 +106,30 @@ function contentMessage(
   return message;
 }
 
+/** Rows inserted per statement, well inside SQLite's limit on bound parameters. */
+const INSERT_CHUNK = 500;
+
+/** Re-keys an event's answers for single occurrences; answers not moved are deleted. */
+function moveAnswers(tx: Tx, eventId: string, moves: { from: string; to: string }[]): void {
+  const to = new Map(moves.map((m) => [m.from, m.to]));
+  const ofEvent = eq(calendarOccurrenceAnswers.eventId, eventId);
+  const moved = tx
+    .select()
+    .from(calendarOccurrenceAnswers)
+    .where(ofEvent)
+    .all()
+    .flatMap((answer) => {
+      const recurrenceId = to.get(answer.recurrenceId);
+      return recurrenceId === undefined ? [] : [{ ...answer, recurrenceId }];
+    });
+  // Deleted first: a new recurrence id may be another answer's old one.
+  tx.delete(calendarOccurrenceAnswers).where(ofEvent).run();
+  for (let i = 0; i < moved.length; i += INSERT_CHUNK)
+    tx.insert(calendarOccurrenceAnswers)
+      .values(moved.slice(i, i + INSERT_CHUNK))
+      .run();
+}
+
 function isMember(tx: Tx, conversationId: string, userId: string): boolean {
   return nonMembers(tx, conversationId, [userId]).length === 0;
 }
@@ -294,6 +318,11 @@ export interface CalendarChangeInput {
    * `dropOverridesFrom` on and for `dropOverride` go with those overrides.
    */
   dropAnswers?: string[];
+  /**
+   * The whole series moved: answers for single occurrences move from one recurrence id to
+   * another, and answers for any occurrence not listed go.
+   */
+  moveAnswers?: { from: string; to: string }[];
   /** New bounds of the series' occurrences, when an override moved one outside them. */
   span?: { spanStartMs: number; spanEndMs: number | null };
   /** Deletes the whole series. */
@@ -411,6 +440,7 @@ export function changeCalendarEvent(
       if (dropped.length > 0) drop([calendarOverrides], (id) => inArray(id, dropped));
       const answers = input.dropAnswers ?? [];
       if (answers.length > 0) drop([calendarOccurrenceAnswers], (id) => inArray(id, answers));
+      if (input.moveAnswers) moveAnswers(tx, row.id, input.moveAnswers);
       if (movedIn.length > 0) {
         tx.insert(calendarOverrides)
           .values(

@@ -39,7 +39,7 @@ import {
   occurrencesOf,
   toEventDtos,
 } from './calendar.service.ts';
-import { isOccurrenceOf, seriesSpan } from './recurrence.ts';
+import { isOccurrenceOf, seriesSpan, shiftedBy } from './recurrence.ts';
 
 const MAX_LISTED_OCCURRENCES = 5000;
 
@@ -128,11 +128,13 @@ function applyChange(ctx: AuthedContext, change: CalendarChangeInput): void {
 /**
  * A new revision of the whole series. Occurrences changed on their own move to the recurrence ids
  * the client re-signed them under; any override, moved or kept, that no longer falls on an
- * occurrence of the new series is dropped, so none is left behind unmatched.
+ * occurrence of the new series is dropped, so none is left behind unmatched. When the series'
+ * start moves, the attendees' answers for single occurrences move as far (the organizer's
+ * revision signs where each went); answers left off the series are dropped.
  */
 function wholeSeriesChange(
   ctx: AuthedContext,
-  eventId: string,
+  row: CalendarEventRow,
   series: SeriesInput,
   existing: {
     recurrenceId: string;
@@ -142,7 +144,7 @@ function wholeSeriesChange(
     timeZone: string;
   }[],
   moved: NonNullable<UpdateInput['movedOverrides']>,
-): Pick<CalendarChangeInput, 'series' | 'replaceOverrides' | 'dropAnswers'> {
+): Pick<CalendarChangeInput, 'series' | 'replaceOverrides' | 'moveAnswers' | 'dropAnswers'> {
   const from = new Set<string>();
   for (const [i, m] of moved.entries()) {
     if (from.has(m.from) || !existing.some((o) => o.recurrenceId === m.from))
@@ -161,14 +163,25 @@ function wholeSeriesChange(
   const ids = [...kept, ...added].map((o) => o.recurrenceId);
   if (new Set(ids).size !== ids.length)
     throw invalidField('movedOverrides', 'Two occurrences would move to the same time');
+  const answered = answeredOccurrences(ctx.deps.db, row.id);
+  const moveTo =
+    row.rrule && series.allDay === row.allDay && series.start !== row.start
+      ? shiftedBy(row.start, series.start, series.allDay)
+      : null;
   return {
     series: seriesWrite(series, ctx.user.id, [...kept, ...added]),
     replaceOverrides: {
       drop: existing.filter((o) => !kept.includes(o)).map((o) => o.recurrenceId),
       add: added,
     },
-    // Attendees answered for occurrences at their times: those no longer on the series go.
-    dropAnswers: answeredOccurrences(ctx.deps.db, eventId).filter((id) => !onSeries(id)),
+    ...(moveTo
+      ? {
+          moveAnswers: answered
+            .map((from) => ({ from, to: moveTo(from) }))
+            .filter((m) => onSeries(m.to)),
+        }
+      : // Attendees answered for occurrences at their times: those no longer on the series go.
+        { dropAnswers: answered.filter((id) => !onSeries(id)) }),
   };
 }
 
@@ -181,7 +194,7 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
       const series = requirePart(input.series, 'series', 'The new revision is required');
       return {
         ...base,
-        ...wholeSeriesChange(ctx, row.id, series, existing, input.movedOverrides ?? []),
+        ...wholeSeriesChange(ctx, row, series, existing, input.movedOverrides ?? []),
       };
     }
     case 'this': {

@@ -41,6 +41,23 @@ export function instantString(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * Where moving a series' start from `from` to `to` takes each of its recurrence ids: as far as
+ * the start moved (whole days for an all-day series). Clients compute the same.
+ */
+export function shiftedBy(
+  from: string,
+  to: string,
+  allDay: boolean,
+): (recurrenceId: string) => string {
+  const ms = (value: string) => Date.parse(allDay ? `${value}T00:00:00Z` : value);
+  const delta = ms(to) - ms(from);
+  return (recurrenceId) => {
+    const moved = instantString(ms(recurrenceId) + delta);
+    return allDay ? moved.slice(0, 10) : moved;
+  };
+}
+
 /** The instant a date starts in a zone. */
 function dateStartMs(date: string, timeZone: string): number {
   return Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds;
