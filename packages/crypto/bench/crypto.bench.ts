@@ -42,7 +42,7 @@ if (runtimes.includes('chromium')) {
   results.chromium = await runInChromium(options);
 }
 
-// With CPU time per message (Node): the most this code could do with every core to itself.
+// With CPU time per message: the most this code could do with every core to itself.
 const boundWithAllCoresIdle = (r: SuiteResult) => {
   const { concurrent64: c64, concurrent256: c256 } = r.messages;
   const bound = (a?: number, b?: number) =>

@@ -13,10 +13,11 @@
  * Ed25519 off the main thread, so messages in flight overlap). The targets are judged on the
  * best of the three; all are recorded, and the file names the one that counted.
  *
- * Where the driver can read the process CPU time (Node), each figure also carries the CPU time
- * (all threads) per operation: unlike MiB/s and messages/s it hardly depends on how much of the
- * machine other jobs take, and `cores × 1 s / CPU time per message` is the best rate this code
- * could reach with every core to itself.
+ * Each figure also carries the CPU time (all threads) per operation: in Node the process's, in
+ * Chromium every browser process's, read by the driver before and after each measurement (outside
+ * the timed part). Unlike MiB/s and messages/s it hardly depends on how much of the machine other
+ * jobs take, and `cores × 1 s / CPU time per message` is the best rate this code could reach with
+ * every core to itself.
  */
 import { openChunked, sealChunked } from '../src/chunked.ts';
 import {
@@ -43,8 +44,8 @@ export interface SuiteOptions {
   messages: number;
   /** Rounds of the message measurements (after one warm-up round). */
   messageRounds: number;
-  /** Process CPU time in ms (all threads), where the runtime exposes it. */
-  cpuMs?: () => number;
+  /** CPU time in ms (all threads of the runtime), where the driver can read it. */
+  cpuMs?: () => number | Promise<number>;
 }
 
 export const TARGETS = {
@@ -70,11 +71,11 @@ async function time(
   fn: () => Promise<unknown>,
   cpu?: number[],
 ): Promise<number> {
-  const c0 = options.cpuMs?.();
+  const c0 = await options.cpuMs?.();
   const t0 = performance.now();
   await fn();
   const secs = (performance.now() - t0) / 1000;
-  if (c0 !== undefined && options.cpuMs) cpu?.push(options.cpuMs() - c0);
+  if (c0 !== undefined && options.cpuMs) cpu?.push((await options.cpuMs()) - c0);
   return secs;
 }
 
@@ -233,7 +234,6 @@ async function benchMessages(options: SuiteOptions) {
   const rounds: Awaited<ReturnType<typeof round>>[] = [];
   for (let r = 0; r < options.messageRounds; r++) rounds.push(await round());
   const rate = (k: Phase) => Math.round(messages / median(rounds.map((x) => x.secs[k]!)));
-  // CPU time (all threads) per message, median over rounds.
   // CPU time (all threads) per message, median over rounds; undefined (left out of the JSON)
   // where the runtime does not expose it.
   const cpuUs = (k: Phase) =>
