@@ -40,7 +40,7 @@ import { MembersDialog } from './members-dialog.tsx';
 import { MessageList } from './message-list.tsx';
 import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
 import { useOutbox, type Outbox } from './outbox.ts';
-import { buildTimeline, dayLabel, type TimelineRow } from './timeline.ts';
+import { buildTimeline, dayLabel, isCarriedAlong, type TimelineRow } from './timeline.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
 import { useMessages } from './use-messages.ts';
 
@@ -292,8 +292,7 @@ function ConversationScreen({
           event.type === 'message' &&
           event.message.conversationId === conversation.id &&
           event.message.sender.id !== user.id &&
-          // Folded into the move's card, which is announced.
-          event.message.calendar?.movedWith == null
+          !isCarriedAlong(event.message)
         ) {
           setAnnouncement(
             `New message from ${event.message.sender.username}: ${

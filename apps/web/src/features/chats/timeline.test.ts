@@ -1,6 +1,6 @@
 import type { ChatMessage } from '@securechat/client';
 import { describe, expect, it } from 'vitest';
-import { buildTimeline, type TimelineRow } from './timeline.ts';
+import { buildTimeline, isCarriedAlong, type TimelineRow } from './timeline.ts';
 
 const at = Date.parse('2026-03-02T09:00:00Z');
 const ada = { id: 'u1', username: 'ada' };
@@ -89,5 +89,14 @@ describe('buildTimeline: occurrences carried by a move of their series', () => {
     expect(messageRows(buildTimeline([message(at, cancelled), carried()], []))).toHaveLength(2);
     const deleted = message(at, { ...card(null, { revision: 3 }), deleted: true });
     expect(messageRows(buildTimeline([deleted, carried()], []))).toHaveLength(2);
+  });
+});
+
+describe('isCarriedAlong', () => {
+  it('tells the occurrence cards a series move carried from every other message', () => {
+    expect(isCarriedAlong(message(at, card('2026-03-09T10:00:00Z', { movedWith: 3 })))).toBe(true);
+    expect(isCarriedAlong(message(at, card('2026-03-09T10:00:00Z')))).toBe(false);
+    expect(isCarriedAlong(message(at, card(null)))).toBe(false);
+    expect(isCarriedAlong(message(at, { text: 'hello' }))).toBe(false);
   });
 });

@@ -32,6 +32,15 @@ function seriesKey(message: ChatMessage): string | null {
   return `${message.sender.id} ${card.eventId} ${card.movedWith}`;
 }
 
+/**
+ * Whether a message is an occurrence card carried along by a move of its whole series: it is
+ * announced and notified as part of the move's card, not on its own (it was sent silent, so it
+ * does not count as unread either).
+ */
+export function isCarriedAlong(message: ChatMessage): boolean {
+  return message.calendar !== undefined && message.calendar.movedWith !== null;
+}
+
 function dayKey(date: Date): string {
   return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
 }

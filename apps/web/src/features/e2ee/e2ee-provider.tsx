@@ -14,6 +14,7 @@ import {
 } from '@securechat/client';
 import { errorMessage, isUnauthorized } from '../../lib/api-errors.ts';
 import { forgetSession } from '../../lib/query-client.ts';
+import { isCarriedAlong } from '../chats/timeline.ts';
 import type { SessionUser } from '../auth/use-session.ts';
 import { describeUserAgent } from '../settings/describe-user-agent.ts';
 import { E2eeContext, type E2eeState, type IdentityAlert } from './e2ee-context.ts';
@@ -140,8 +141,7 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
     function notify(event: Extract<ClientEvent, { type: 'message' }>) {
       const message = event.message;
       if (message.sender.id === user.id || document.visibilityState !== 'hidden') return;
-      // An occurrence carried along by a series move: the move's own card notifies.
-      if (message.calendar?.movedWith != null) return;
+      if (isCarriedAlong(message)) return;
       const prefs = readLocalPrefs(user.id);
       if (!prefs.notifications) return;
       const conversations = queryClient.getQueryData<ConversationsData>(conversationsKey);
