@@ -624,7 +624,11 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       userId: string,
       claimed: { status: RsvpStatus; rsvp: MessageDto | null },
       recurrenceId: string | undefined,
-    ): Promise<{ status: RsvpStatus; comment: string | null; answeredFor?: string } | null> {
+    ): Promise<{
+      status: RsvpStatus;
+      comment: string | null;
+      answeredFor: string | undefined;
+    } | null> {
       const record = await open(claimed.rsvp);
       const content = record?.content;
       if (
@@ -643,23 +647,19 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           recurrenceId !== undefined &&
           answersMoved.has(`${answeredFor} ${recurrenceId}`));
       if (!forThis) return null;
-      return {
-        status: claimed.status,
-        comment: content.fields.comment || null,
-        ...(answeredFor === undefined ? {} : { answeredFor }),
-      };
+      return { status: claimed.status, comment: content.fields.comment || null, answeredFor };
     }
     const attendees: CalendarAttendee[] = [];
     for (const a of event.attendees) {
       const occurrences: CalendarOccurrenceAnswer[] = [];
       for (const o of a.occurrences) {
         const verified = await answer(a.userId, o, o.recurrenceId);
+        // Verified for this occurrence, so it names one.
         if (verified)
           occurrences.push({
+            ...verified,
             recurrenceId: o.recurrenceId,
             answeredFor: verified.answeredFor!,
-            status: verified.status,
-            comment: verified.comment,
           });
       }
       const series = await answer(a.userId, a, undefined);
