@@ -260,6 +260,32 @@ describe('the calendar in the browser', () => {
     ).toBe('true');
     await details.getByRole('button', { name: 'Close', exact: true }).click();
 
+    // Alice moves the whole series an hour later: bob's answer for the one day goes with it.
+    const declined = bob.locator('.calendar-frame .calendar-event-declined', {
+      hasText: 'Team sync',
+    });
+    const before = await declined.textContent();
+    const slot = (await alice
+      .locator('.calendar-frame [data-time="14:00:00"]')
+      .last()
+      .boundingBox())!;
+    await dragLater(alice, eventIn(alice, 'Team sync'), slot.height, 2);
+    const ask = alice.getByRole('dialog', { name: 'Move a repeating event' });
+    await expectVisible(ask);
+    await ask.getByLabel('All occurrences').check();
+    await ask.getByRole('button', { name: 'Move' }).click();
+    await expectVisible(alice.getByText('Moved “Team sync”.'));
+    await bob.reload();
+    await expectVisible(syncs.nth(1));
+    await expect.poll(() => declined.textContent()).not.toBe(before);
+    expect(await declined.count()).toBe(1);
+    expect(await withClass('calendar-event-unanswered')).toBe(shown - 1);
+    await declined.click();
+    expect(await details.getByRole('list', { name: 'Guests' }).textContent()).toContain(
+      'Not going (this occurrence)',
+    );
+    await details.getByRole('button', { name: 'Close', exact: true }).click();
+
     // Going to all of them replaces the answer for the one.
     await syncs.nth(0).click();
     await details.getByRole('button', { name: 'Going', exact: true }).click();
