@@ -74,6 +74,16 @@ async function dragLater(page: Page, event: Locator, slotHeight: number, slots: 
   await page.mouse.up();
 }
 
+/** Drags a repeating event two slots later and moves all of its occurrences. */
+async function moveSeriesLater(page: Page, title: string, slotHeight: number) {
+  await dragLater(page, eventIn(page, title), slotHeight, 2);
+  const ask = page.getByRole('dialog', { name: 'Move a repeating event' });
+  await expectVisible(ask);
+  await ask.getByLabel('All occurrences').check();
+  await ask.getByRole('button', { name: 'Move' }).click();
+  await expectVisible(page.getByText(`Moved “${title}”.`));
+}
+
 beforeAll(async () => {
   server = await startServer();
   browser = await launchChromium();
@@ -269,12 +279,7 @@ describe('the calendar in the browser', () => {
       .locator('.calendar-frame [data-time="14:00:00"]')
       .last()
       .boundingBox())!;
-    await dragLater(alice, eventIn(alice, 'Team sync'), slot.height, 2);
-    const ask = alice.getByRole('dialog', { name: 'Move a repeating event' });
-    await expectVisible(ask);
-    await ask.getByLabel('All occurrences').check();
-    await ask.getByRole('button', { name: 'Move' }).click();
-    await expectVisible(alice.getByText('Moved “Team sync”.'));
+    await moveSeriesLater(alice, 'Team sync', slot.height);
     await bob.reload();
     await expectVisible(syncs.nth(1));
     await expect.poll(() => declined.textContent()).not.toBe(before);
@@ -463,12 +468,7 @@ describe('the calendar in the browser', () => {
 
     // Moving the whole series an hour later carries the stand-up moved on its own along. In the
     // chat, its card folds into the card of the move, which lists it on request.
-    await dragLater(alice, eventIn(alice, 'Stand-up'), slot.height, 2);
-    const askAll = alice.getByRole('dialog', { name: 'Move a repeating event' });
-    await expectVisible(askAll);
-    await askAll.getByLabel('All occurrences').check();
-    await askAll.getByRole('button', { name: 'Move' }).click();
-    await expectVisible(alice.getByText('Moved “Stand-up”.'));
+    await moveSeriesLater(alice, 'Stand-up', slot.height);
     await openChats(alice);
     await openConversation(alice, new RegExp(names.bob));
     const moved = alice.getByRole('group', { name: 'Event updated: Stand-up' });
