@@ -181,6 +181,18 @@ function seriesColumns(series: CalendarSeriesWrite) {
   };
 }
 
+/** Deletes these users' answers for single occurrences of an event. */
+function dropAnswersOf(tx: Tx, eventId: string, userIds: string[]): void {
+  tx.delete(calendarOccurrenceAnswers)
+    .where(
+      and(
+        eq(calendarOccurrenceAnswers.eventId, eventId),
+        inArray(calendarOccurrenceAnswers.userId, userIds),
+      ),
+    )
+    .run();
+}
+
 /** Replaces the attendee list, keeping the answers (series and occurrences) of those who stay. */
 function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): void {
   const existing = new Set(
@@ -199,14 +211,7 @@ function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): 
         and(eq(calendarAttendees.eventId, eventId), inArray(calendarAttendees.userId, removed)),
       )
       .run();
-    tx.delete(calendarOccurrenceAnswers)
-      .where(
-        and(
-          eq(calendarOccurrenceAnswers.eventId, eventId),
-          inArray(calendarOccurrenceAnswers.userId, removed),
-        ),
-      )
-      .run();
+    dropAnswersOf(tx, eventId, removed);
   }
   const added = attendees.filter((id) => !existing.has(id));
   if (added.length > 0) {
@@ -540,14 +545,7 @@ export function setCalendarRsvp(
           })
           .where(attendeeRow(row.id, input.userId))
           .run();
-        tx.delete(calendarOccurrenceAnswers)
-          .where(
-            and(
-              eq(calendarOccurrenceAnswers.eventId, row.id),
-              eq(calendarOccurrenceAnswers.userId, input.userId),
-            ),
-          )
-          .run();
+        dropAnswersOf(tx, row.id, [input.userId]);
       } else {
         const values = {
           status: input.status,
