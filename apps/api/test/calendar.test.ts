@@ -293,6 +293,7 @@ describe('calendar: time', () => {
       end: '2027-04-05T09:15:00Z',
       timeZone: 'UTC',
       rrule: 'FREQ=DAILY',
+      exdates: ['2027-04-09T09:00:00Z'],
     });
     const { eventId: next } = await alice.client.calendar.update(
       event.id,
@@ -309,8 +310,9 @@ describe('calendar: time', () => {
       ['2027-04-06T09:00:00Z', 'Daily sync'],
       ['2027-04-07T11:00:00Z', 'Daily sync (later)'],
       ['2027-04-08T11:00:00Z', 'Daily sync (later)'],
-      ['2027-04-09T11:00:00Z', 'Daily sync (later)'],
     ]);
+    // The day left out stays out, moved with the series.
+    expect((await alice.client.calendar.get(next)).exdates).toEqual(['2027-04-09T11:00:00Z']);
     expect((await alice.client.calendar.get(event.id)).rrule).toBe(
       'FREQ=DAILY;UNTIL=20270407T085959Z',
     );
@@ -818,6 +820,96 @@ describe('calendar: people', () => {
     expect((await alice.client.calendar.get(event.id)).attendees.map((a) => a.occurrences)).toEqual(
       [[], []],
     );
+  });
+
+  it('carries the answers to the series split off at "this and following"', async () => {
+    const [alice, bob, carol, dave] = await people(server.url, 'csa', 'csb', 'csc', 'csd');
+    const group = await createGroup(alice, 'Review', [bob, carol, dave]);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Review',
+      allDay: false,
+      start: '2027-09-06T09:00:00Z',
+      end: '2027-09-06T10:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=4',
+      attendees: [bob.id, carol.id, dave.id],
+    });
+    await bob.client.calendar.rsvp(event.id, 'accepted');
+    await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: '2027-09-06T09:00:00Z' });
+    await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: '2027-09-20T09:00:00Z' });
+    await carol.client.calendar.rsvp(event.id, 'declined');
+    await carol.client.calendar.rsvp(event.id, 'accepted', {
+      recurrenceId: '2027-09-27T09:00:00Z',
+    });
+    await dave.client.calendar.rsvp(event.id, 'accepted');
+
+    // From the third on: an hour later, without dave.
+    const { eventId: rest } = await alice.client.calendar.update(
+      event.id,
+      { start: '2027-09-20T10:00:00Z', end: '2027-09-20T11:00:00Z', attendees: [bob.id, carol.id] },
+      { scope: 'following', recurrenceId: '2027-09-20T09:00:00Z' },
+    );
+    const range = { from: day('2027-09-01'), to: day('2027-10-01') };
+    const answers = async (viewer: typeof alice) =>
+      (await viewer.client.calendar.list(range)).occurrences.map((o) => [
+        o.eventId === event.id ? 'first' : o.eventId === rest ? 'rest' : o.eventId,
+        o.start,
+        ...o.attendees.map((a) => `${a.username.slice(0, 3)} ${a.status}`),
+      ]);
+    const [b, c, d] = [bob, carol, dave].map((p) => p.username.slice(0, 3));
+    const split = [
+      ['first', '2027-09-06T09:00:00Z', `${b} declined`, `${c} declined`, `${d} accepted`],
+      ['first', '2027-09-13T09:00:00Z', `${b} accepted`, `${c} declined`, `${d} accepted`],
+      ['rest', '2027-09-20T10:00:00Z', `${b} declined`, `${c} declined`],
+      ['rest', '2027-09-27T10:00:00Z', `${b} accepted`, `${c} accepted`],
+    ];
+    for (const viewer of [alice, bob, carol]) expect(await answers(viewer)).toEqual(split);
+    const [bobBusy] = await alice.client.calendar.freeBusy([bob.id], range);
+    expect(bobBusy!.busy.map((i) => i.start.toISOString())).toEqual([
+      '2027-09-13T09:00:00.000Z',
+      '2027-09-27T10:00:00.000Z',
+    ]);
+
+    // A later move of the new series takes the carried answers along, signed again.
+    await alice.client.calendar.update(
+      rest,
+      { start: '2027-09-20T11:00:00Z', end: '2027-09-20T12:00:00Z' },
+      { scope: 'all' },
+    );
+    const moved = [
+      ...split.slice(0, 2),
+      ['rest', '2027-09-20T11:00:00Z', `${b} declined`, `${c} declined`],
+      ['rest', '2027-09-27T11:00:00Z', `${b} accepted`, `${c} accepted`],
+    ];
+    for (const viewer of [alice, carol]) expect(await answers(viewer)).toEqual(moved);
+
+    // An answer bob gives the first series later is his for that one only: the server cannot show
+    // it for the new series, nor show an answer where the organizer did not sign it went.
+    await bob.client.calendar.rsvp(event.id, 'tentative');
+    const handle = createDb(server.app.databasePath);
+    try {
+      handle.sqlite
+        .prepare(
+          `update calendar_attendees set (status, rsvp_ref, rsvp_device) =
+             (select status, rsvp_ref, rsvp_device from calendar_attendees
+               where event_id = ? and user_id = ?)
+           where event_id = ? and user_id = ?`,
+        )
+        .run(event.id, bob.id, rest, bob.id);
+      handle.sqlite
+        .prepare(
+          `update calendar_occurrence_answers set recurrence_id = '2027-09-27T11:00:00Z'
+           where event_id = ? and user_id = ?`,
+        )
+        .run(rest, bob.id);
+      const shown = (await alice.client.calendar.get(rest)).attendees.find(
+        (a) => a.userId === bob.id,
+      );
+      expect([shown?.status, shown?.occurrences]).toEqual(['needs-action', []]);
+    } finally {
+      handle.close();
+    }
   });
 
   it('lets no outsider read or change an event, and no attendee change it', async () => {

@@ -218,7 +218,7 @@ describe('the calendar in the browser', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it('bob answers one occurrence of a repeating event on its own, then the whole series', async () => {
+  it('bob answers one occurrence of a repeating event on its own, then the whole series; moves keep his answers', async () => {
     await Promise.all([openCalendar(alice), openCalendar(bob)]);
     const date = await alice
       .locator('.calendar-frame [role="columnheader"][data-date]')
@@ -296,6 +296,25 @@ describe('the calendar in the browser', () => {
     await details.getByRole('button', { name: 'Going', exact: true }).click();
     await expectVisible(bob.getByText('Answered “Going” to “Team sync”, every time.'));
     await expect.poll(() => withClass('calendar-event-confirmed')).toBe(shown);
+
+    // Alice moves the second one and all after it later: that starts a new series, and bob's
+    // "Going" goes with it.
+    const second = alice.locator('.calendar-frame').getByText('Team sync', { exact: true }).nth(1);
+    await dragLater(alice, second, slot.height, 2);
+    const ask = alice.getByRole('dialog', { name: 'Move a repeating event' });
+    await ask.getByLabel('This and following').check();
+    await ask.getByRole('button', { name: 'Move' }).click();
+    await expectVisible(alice.getByText('Moved “Team sync”.'));
+    const times = () =>
+      bob
+        .locator('.calendar-frame .calendar-event-confirmed', { hasText: 'Team sync' })
+        .allTextContents();
+    const confirmedBefore = await times();
+    await bob.reload();
+    await expectVisible(syncs.nth(1));
+    await expect.poll(times).not.toEqual(confirmedBefore);
+    expect(await withClass('calendar-event-confirmed')).toBe(shown);
+    expect(await withClass('calendar-event-unanswered')).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);
 

@@ -65,7 +65,8 @@ export interface CalendarOccurrenceAnswer {
   recurrenceId: string;
   /**
    * The occurrence the attendee signed the answer for: `recurrenceId`, unless a move of the whole
-   * series carried the answer along (the organizer signs where each one moved).
+   * series carried the answer along, or it was given for the series this one split off from (the
+   * organizer signs where each one went).
    */
   answeredFor: string;
   status: RsvpStatus;
@@ -278,20 +279,56 @@ function revisionField(value: string | undefined): number | null {
  */
 type AnswerMove = [answeredFor: string, recurrenceId: string];
 
-/** The `answersMoved` field of a series revision: JSON pairs (none when absent or malformed). */
-function parseAnswerMoves(value: string | undefined): AnswerMove[] {
+/**
+ * An answer given for the series it was split from ("this and following"), which counts for this
+ * one: the message that carries it, and the occurrence it counts for (null: the series).
+ */
+type AnswerCarry = [ref: string, recurrenceId: string | null];
+
+/** What a series revision signs about where answers count. */
+interface SignedAnswers {
+  answersMoved: AnswerMove[];
+  answersCarried: AnswerCarry[];
+}
+
+/** JSON pairs of a revision's field, each checked by `valid` (none when absent or malformed). */
+function parsePairs<T extends [unknown, unknown]>(
+  value: string | undefined,
+  valid: (pair: unknown[]) => boolean,
+): T[] {
   if (!value) return [];
   try {
-    const moves = JSON.parse(value) as unknown;
-    const valid =
-      Array.isArray(moves) &&
-      moves.every(
-        (m) => Array.isArray(m) && m.length === 2 && m.every((x) => typeof x === 'string'),
-      );
-    return valid ? (moves as AnswerMove[]) : [];
+    const pairs = JSON.parse(value) as unknown;
+    return Array.isArray(pairs) &&
+      pairs.every((p) => Array.isArray(p) && p.length === 2 && valid(p))
+      ? (pairs as T[])
+      : [];
   } catch {
     return [];
   }
+}
+
+/** The `answersMoved` field of a series revision. */
+const parseAnswerMoves = (value: string | undefined) =>
+  parsePairs<AnswerMove>(value, (p) => p.every((x) => typeof x === 'string'));
+
+/** The `answersCarried` field of a series revision. */
+const parseAnswerCarries = (value: string | undefined) =>
+  parsePairs<AnswerCarry>(
+    value,
+    ([ref, at]) => typeof ref === 'string' && (at === null || typeof at === 'string'),
+  );
+
+/** The message of each verified answer of an event, and whether it was carried from another. */
+interface AnswerSource {
+  ref: string;
+  carried: boolean;
+}
+interface AnswerSources {
+  /** By attendee. */
+  series: Map<string, AnswerSource>;
+  /** By attendee, then occurrence. */
+  occurrences: Map<string, Map<string, AnswerSource>>;
 }
 
 /** Whether a message is an answer to an event (folded into the event, not shown in chat). */
@@ -514,6 +551,8 @@ export class CalendarVerificationError extends Error {
 }
 
 export function createCalendarApi(deps: CalendarDeps): CalendarApi {
+  // Where each verified event's answers came from, for signing its next revision.
+  const sources = new WeakMap<CalendarEvent, AnswerSources>();
   async function open(dto: MessageDto | null): Promise<MessageRecord | null> {
     if (!dto) return null;
     return deps.receive(dto);
@@ -585,6 +624,9 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     const answersMoved = new Set(
       parseAnswerMoves(opened.fields.answersMoved).map(([from, to]) => `${from} ${to}`),
     );
+    const answersCarried = new Set(
+      parseAnswerCarries(opened.fields.answersCarried).map(([ref, at]) => `${ref} ${at ?? ''}`),
+    );
     // A correctly signed but older revision is the server showing the past: refused.
     const seen = (await deps.revisions.get(event.id)) ?? 0;
     if (event.revision < seen)
@@ -617,9 +659,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         ...opened.content,
       });
     }
-    // An answer counts only as its attendee signed it: for this event, with this status, and
+    // An answer counts only as its attendee signed it: with this status, for this event, and
     // for the series or for this one occurrence (so none can stand in for another), or for the
-    // occurrence a move of the whole series carried it to, as the organizer signed.
+    // occurrence a move of the whole series carried it to, as the organizer signed. An answer
+    // given for the series this one split from counts where the organizer signed it went.
     async function answer(
       userId: string,
       claimed: { status: RsvpStatus; rsvp: MessageDto | null },
@@ -628,6 +671,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       status: RsvpStatus;
       comment: string | null;
       answeredFor: string | undefined;
+      source: AnswerSource;
     } | null> {
       const record = await open(claimed.rsvp);
       const content = record?.content;
@@ -636,33 +680,46 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         content?.type !== 'calendar' ||
         content.fields.kind !== 'rsvp' ||
         record.senderUserId !== userId ||
-        toHex(content.eventId) !== event.id ||
         content.fields.status !== claimed.status
       )
         return null;
       const answeredFor = content.fields.recurrenceId;
+      const ref = record.clientMessageId;
+      const carried =
+        record.conversationId === event.conversationId &&
+        (answeredFor === undefined) === (recurrenceId === undefined) &&
+        answersCarried.has(`${ref} ${recurrenceId ?? ''}`);
       const forThis =
-        answeredFor === recurrenceId ||
-        (answeredFor !== undefined &&
-          recurrenceId !== undefined &&
-          answersMoved.has(`${answeredFor} ${recurrenceId}`));
+        carried ||
+        (toHex(content.eventId) === event.id &&
+          (answeredFor === recurrenceId ||
+            (answeredFor !== undefined &&
+              recurrenceId !== undefined &&
+              answersMoved.has(`${answeredFor} ${recurrenceId}`))));
       if (!forThis) return null;
-      return { status: claimed.status, comment: content.fields.comment || null, answeredFor };
+      return {
+        status: claimed.status,
+        comment: content.fields.comment || null,
+        answeredFor,
+        source: { ref, carried },
+      };
     }
+    const answerSources: AnswerSources = { series: new Map(), occurrences: new Map() };
     const attendees: CalendarAttendee[] = [];
     for (const a of event.attendees) {
       const occurrences: CalendarOccurrenceAnswer[] = [];
+      const occurrenceSources = new Map<string, AnswerSource>();
       for (const o of a.occurrences) {
         const verified = await answer(a.userId, o, o.recurrenceId);
+        if (!verified) continue;
+        const { source, ...rest } = verified;
         // Verified for this occurrence, so it names one.
-        if (verified)
-          occurrences.push({
-            ...verified,
-            recurrenceId: o.recurrenceId,
-            answeredFor: verified.answeredFor!,
-          });
+        occurrences.push({ ...rest, recurrenceId: o.recurrenceId, answeredFor: rest.answeredFor! });
+        occurrenceSources.set(o.recurrenceId, source);
       }
+      answerSources.occurrences.set(a.userId, occurrenceSources);
       const series = await answer(a.userId, a, undefined);
+      if (series) answerSources.series.set(a.userId, series.source);
       attendees.push({
         userId: a.userId,
         username: a.username,
@@ -671,7 +728,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         occurrences,
       });
     }
-    return {
+    const verified: CalendarEvent = {
       id: event.id,
       conversationId: event.conversationId,
       organizer: event.organizer,
@@ -687,6 +744,8 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       attendees,
       overrides,
     };
+    sources.set(verified, answerSources);
+    return verified;
   }
 
   async function get(eventId: string): Promise<CalendarEvent> {
@@ -737,15 +796,15 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
   /**
    * Sends a revision's encrypted content; returns its message id. `movedWith` marks an occurrence
    * carried along by that revision's move of the whole series: the chat folds it into the move's
-   * card, so it is sent silent (not counted as unread). `answersMoved` (a series revision) signs
-   * where answers for single occurrences count when that is not where they were given.
+   * card, so it is sent silent (not counted as unread). `answersMoved` and `answersCarried` (a
+   * series revision) sign where answers count when that is not where they were given.
    */
   async function sendRevision(
     meta: SignedMeta,
     fields: CalendarContentFields,
-    options: { deleted?: boolean; movedWith?: number; answersMoved?: AnswerMove[] } = {},
+    options: { deleted?: boolean; movedWith?: number } & Partial<SignedAnswers> = {},
   ): Promise<string> {
-    const { deleted = false, movedWith, answersMoved = [] } = options;
+    const { deleted = false, movedWith, answersMoved = [], answersCarried = [] } = options;
     const record = await deps.send(
       meta.conversationId,
       {
@@ -762,6 +821,9 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           meta: canonicalMeta(meta),
           ...(movedWith === undefined ? {} : { movedWith: String(movedWith) }),
           ...(answersMoved.length === 0 ? {} : { answersMoved: JSON.stringify(answersMoved) }),
+          ...(answersCarried.length === 0
+            ? {}
+            : { answersCarried: JSON.stringify(answersCarried) }),
         },
       },
       { silent: movedWith !== undefined },
@@ -788,22 +850,62 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
   }
 
   /**
-   * Where the attendees' answers for single occurrences count in the event's next revision: each
-   * at the occurrence `to` takes it to (a move of the whole series), paired with the occurrence it
-   * was answered for, wherever the two differ.
+   * Where the attendees' answers count in the event's next revision, wherever that is not where
+   * they were given: answers for single occurrences each at the occurrence `to` takes it to (a
+   * move of the whole series), and answers carried from the series this one split from. Only
+   * those of the attendees `keep` keeps.
    */
-  function answerMoves(
+  function answersKept(
     event: CalendarEvent,
+    keep: (userId: string) => boolean,
     to: (recurrenceId: string) => string = (id) => id,
-  ): AnswerMove[] {
+  ): SignedAnswers {
+    const answerSources = sources.get(event);
     const moves = new Map<string, AnswerMove>();
+    const carries: AnswerCarry[] = [];
     for (const a of event.attendees) {
+      if (!keep(a.userId)) continue;
+      const series = answerSources?.series.get(a.userId);
+      if (series?.carried) carries.push([series.ref, null]);
       for (const o of a.occurrences) {
         const at = to(o.recurrenceId);
-        if (at !== o.answeredFor) moves.set(`${o.answeredFor} ${at}`, [o.answeredFor, at]);
+        const source = answerSources?.occurrences.get(a.userId)?.get(o.recurrenceId);
+        if (source?.carried) carries.push([source.ref, at]);
+        else if (at !== o.answeredFor) moves.set(`${o.answeredFor} ${at}`, [o.answeredFor, at]);
       }
     }
-    return [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m);
+    return {
+      answersMoved: [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m),
+      answersCarried: carries.sort(([a], [b]) => a.localeCompare(b)),
+    };
+  }
+
+  /**
+   * The answers a series split off from `event` at `recurrenceId` carries along, for the attendees
+   * `keep` keeps: each one's answer for the series, and answers for single occurrences from the
+   * split on, at the occurrence `to` takes each to.
+   */
+  function answersSplitOff(
+    event: CalendarEvent,
+    recurrenceId: string,
+    keep: (userId: string) => boolean,
+    to: ((recurrenceId: string) => string) | null,
+  ): AnswerCarry[] {
+    const answerSources = sources.get(event);
+    const from = toMs(recurrenceId, event.allDay);
+    const carries: AnswerCarry[] = [];
+    for (const a of event.attendees) {
+      if (!keep(a.userId)) continue;
+      const series = answerSources?.series.get(a.userId);
+      if (series) carries.push([series.ref, null]);
+      if (!to) continue;
+      for (const o of a.occurrences) {
+        const source = answerSources?.occurrences.get(a.userId)?.get(o.recurrenceId);
+        if (source && toMs(o.recurrenceId, event.allDay) >= from)
+          carries.push([source.ref, to(o.recurrenceId)]);
+      }
+    }
+    return carries.sort(([a], [b]) => a.localeCompare(b));
   }
 
   const wire = (s: SeriesFields, revision: number, contentRef: string) => ({
@@ -982,16 +1084,33 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           },
           changes,
         );
+        // Everything from the split on goes as far as the new series' start moved from the
+        // occurrence it splits at: the left-out dates and the attendees' answers (which it signs
+        // count there; each attendee it keeps keeps their answer for the series).
+        let moveTo: ((recurrenceId: string) => string) | null = null;
+        if (fresh.allDay === event.allDay) {
+          const delta = toMs(fresh.start, fresh.allDay) - ridMs;
+          moveTo = (id) => shift(id, fresh.allDay, delta);
+          if (changes.exdates === undefined) fresh.exdates = fresh.exdates.map(moveTo).sort();
+        }
         checkSeries(fresh, me.id);
         const newEventId = newId();
         const shortenedRef = await sendRevision(
           metaOf(eventId, event.conversationId, me.id, event.revision + 1, shortened),
           shortened,
-          { answersMoved: answerMoves(event) },
+          answersKept(event, (id) => shortened.attendees.includes(id)),
         );
         const freshRef = await sendRevision(
           metaOf(newEventId, event.conversationId, me.id, 1, fresh),
           fresh,
+          {
+            answersCarried: answersSplitOff(
+              event,
+              rid,
+              (id) => fresh.attendees.includes(id),
+              moveTo,
+            ),
+          },
         );
         const result = await withCards(event.conversationId, [shortenedRef, freshRef], () =>
           deps.api().calendar.update.mutate({
@@ -1038,9 +1157,11 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const refs: string[] = [];
       const result = await withCards(event.conversationId, refs, async () => {
         refs.push(
-          await sendRevision(metaOf(eventId, event.conversationId, me.id, revision, next), next, {
-            answersMoved: answerMoves(event, moveTo),
-          }),
+          await sendRevision(
+            metaOf(eventId, event.conversationId, me.id, revision, next),
+            next,
+            answersKept(event, (id) => next.attendees.includes(id), moveTo),
+          ),
         );
         const movedOverrides = [];
         for (const { from, to, times, o } of moves) {
@@ -1110,7 +1231,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const contentRef = await sendRevision(
         metaOf(eventId, event.conversationId, me.id, revision, next),
         next,
-        { answersMoved: answerMoves(event) },
+        answersKept(event, (id) => next.attendees.includes(id)),
       );
       await withCards(event.conversationId, [contentRef], () =>
         deps.api().calendar.delete.mutate({

@@ -5,6 +5,7 @@ import {
   exists,
   gte,
   inArray,
+  isNotNull,
   isNull,
   ne,
   or,
@@ -127,6 +128,54 @@ function moveAnswers(tx: Tx, eventId: string, moves: { from: string; to: string 
   for (let i = 0; i < moved.length; i += INSERT_CHUNK)
     tx.insert(calendarOccurrenceAnswers)
       .values(moved.slice(i, i + INSERT_CHUNK))
+      .run();
+}
+
+/**
+ * Copies answers to a series split off from an event, for the attendees the new series has: each
+ * one's answer for the series, and answers for single occurrences that `moves` takes to the new
+ * series' recurrence ids.
+ */
+function copyAnswers(
+  tx: Tx,
+  fromEventId: string,
+  toEventId: string,
+  moves: { from: string; to: string }[],
+): void {
+  const invited = new Set(
+    tx
+      .select({ userId: calendarAttendees.userId })
+      .from(calendarAttendees)
+      .where(eq(calendarAttendees.eventId, toEventId))
+      .all()
+      .map((row) => row.userId),
+  );
+  const answered = tx
+    .select()
+    .from(calendarAttendees)
+    .where(and(eq(calendarAttendees.eventId, fromEventId), isNotNull(calendarAttendees.rsvpRef)))
+    .all()
+    .filter((a) => invited.has(a.userId));
+  for (const { userId, status, rsvpRef, rsvpDevice, updatedAt } of answered)
+    tx.update(calendarAttendees)
+      .set({ status, rsvpRef, rsvpDevice, updatedAt })
+      .where(and(eq(calendarAttendees.eventId, toEventId), eq(calendarAttendees.userId, userId)))
+      .run();
+  const to = new Map(moves.map((m) => [m.from, m.to]));
+  const copied = tx
+    .select()
+    .from(calendarOccurrenceAnswers)
+    .where(eq(calendarOccurrenceAnswers.eventId, fromEventId))
+    .all()
+    .flatMap((answer) => {
+      const recurrenceId = to.get(answer.recurrenceId);
+      return recurrenceId === undefined || !invited.has(answer.userId)
+        ? []
+        : [{ ...answer, eventId: toEventId, recurrenceId }];
+    });
+  for (let i = 0; i < copied.length; i += INSERT_CHUNK)
+    tx.insert(calendarOccurrenceAnswers)
+      .values(copied.slice(i, i + INSERT_CHUNK))
       .run();
 }
 
@@ -332,8 +381,16 @@ export interface CalendarChangeInput {
   span?: { spanStartMs: number; spanEndMs: number | null };
   /** Deletes the whole series. */
   delete?: boolean;
-  /** A series split off from this one ("this and following"), in the same conversation. */
-  split?: { id: string; series: CalendarSeriesWrite };
+  /**
+   * A series split off from this one ("this and following"), in the same conversation. The
+   * answers of the attendees it keeps go with it: for the series, and for single occurrences
+   * where `answerMoves` takes them (from a recurrence id of this event to one of the new).
+   */
+  split?: {
+    id: string;
+    series: CalendarSeriesWrite;
+    answerMoves?: { from: string; to: string }[];
+  };
 }
 
 /**
@@ -410,6 +467,7 @@ export function changeCalendarEvent(
         );
         if (!('kind' in created)) return created;
         logged.push(created);
+        copyAnswers(tx, row.id, input.split.id, input.split.answerMoves ?? []);
       }
       if (input.delete) {
         tx.update(calendarEvents)

@@ -112,6 +112,14 @@ function requireOccurrence(
   return recurrenceId;
 }
 
+/** Whether a recurrence id names an occurrence of a series (one not left out). */
+function occursIn(series: SeriesInput): (recurrenceId: string) => boolean {
+  return (recurrenceId) =>
+    validRecurrenceId(series.allDay, recurrenceId) &&
+    !series.exdates.includes(recurrenceId) &&
+    isOccurrenceOf(series, recurrenceId);
+}
+
 function requirePart<T>(value: T | undefined, field: string, message: string): T {
   if (value === undefined) throw invalidField(field, message);
   return value;
@@ -154,10 +162,7 @@ function wholeSeriesChange(
       throw invalidField(`movedOverrides.${i}.override.recurrenceId`, 'Not a recurrence id');
     checkTimes(m.override);
   }
-  const onSeries = (recurrenceId: string) =>
-    validRecurrenceId(series.allDay, recurrenceId) &&
-    !series.exdates.includes(recurrenceId) &&
-    isOccurrenceOf(series, recurrenceId);
+  const onSeries = occursIn(series);
   const kept = existing.filter((o) => !from.has(o.recurrenceId) && onSeries(o.recurrenceId));
   const added = moved.map((m) => m.override).filter((o) => onSeries(o.recurrenceId));
   const ids = [...kept, ...added].map((o) => o.recurrenceId);
@@ -217,11 +222,28 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
       if (split.series.revision !== 1)
         throw invalidField('revision', 'A new event starts at revision 1');
       const kept = existing.filter((o) => o.recurrenceId < recurrenceId);
+      // The attendees' answers from the split on go to the new series, each as far as its start
+      // moved from the occurrence it splits at (where that is still an occurrence of it).
+      const moveTo =
+        split.series.allDay === row.allDay
+          ? shiftedBy(recurrenceId, split.series.start, row.allDay)
+          : null;
+      const onSplit = occursIn(split.series);
+      const answerMoves = moveTo
+        ? answeredOccurrences(ctx.deps.db, row.id)
+            .filter((id) => id >= recurrenceId)
+            .map((from) => ({ from, to: moveTo(from) }))
+            .filter((m) => onSplit(m.to))
+        : [];
       return {
         ...base,
         series: seriesWrite(series, ctx.user.id, kept),
         dropOverridesFrom: recurrenceId,
-        split: { id: split.eventId, series: seriesWrite(split.series, ctx.user.id) },
+        split: {
+          id: split.eventId,
+          series: seriesWrite(split.series, ctx.user.id),
+          answerMoves,
+        },
       };
     }
   }
