@@ -295,6 +295,17 @@ describe('calendar: time', () => {
       rrule: 'FREQ=DAILY',
       exdates: ['2027-04-09T09:00:00Z'],
     });
+    // One occurrence before the split and one after it changed on their own.
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'Daily sync (early)' },
+      { scope: 'this', recurrenceId: '2027-04-06T09:00:00Z' },
+    );
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'Daily sync (moved)', start: '2027-04-08T15:00:00Z', end: '2027-04-08T15:15:00Z' },
+      { scope: 'this', recurrenceId: '2027-04-08T09:00:00Z' },
+    );
     const { eventId: next } = await alice.client.calendar.update(
       event.id,
       { title: 'Daily sync (later)', start: '2027-04-07T11:00:00Z', end: '2027-04-07T11:30:00Z' },
@@ -305,14 +316,22 @@ describe('calendar: time', () => {
       from: day('2027-04-05'),
       to: day('2027-04-10'),
     });
+    // The occurrence changed on its own after the split goes with the new series, two hours
+    // later as the series went; the day left out stays out, moved too.
     expect(occurrences.map((o) => [o.start, o.title])).toEqual([
       ['2027-04-05T09:00:00Z', 'Daily sync'],
-      ['2027-04-06T09:00:00Z', 'Daily sync'],
+      ['2027-04-06T09:00:00Z', 'Daily sync (early)'],
       ['2027-04-07T11:00:00Z', 'Daily sync (later)'],
-      ['2027-04-08T11:00:00Z', 'Daily sync (later)'],
+      ['2027-04-08T17:00:00Z', 'Daily sync (moved)'],
     ]);
-    // The day left out stays out, moved with the series.
-    expect((await alice.client.calendar.get(next)).exdates).toEqual(['2027-04-09T11:00:00Z']);
+    const split = await alice.client.calendar.get(next);
+    expect(split.exdates).toEqual(['2027-04-09T11:00:00Z']);
+    expect(split.overrides.map((o) => [o.recurrenceId, o.revision, o.start, o.title])).toEqual([
+      ['2027-04-08T11:00:00Z', 1, '2027-04-08T17:00:00Z', 'Daily sync (moved)'],
+    ]);
+    expect(
+      (await alice.client.calendar.get(event.id)).overrides.map((o) => o.recurrenceId),
+    ).toEqual(['2027-04-06T09:00:00Z']);
     expect((await alice.client.calendar.get(event.id)).rrule).toBe(
       'FREQ=DAILY;UNTIL=20270407T085959Z',
     );
@@ -401,6 +420,38 @@ describe('calendar: time', () => {
       .catch((error: unknown) => (failure = error));
     expect(apiErrorCode(failure)).toBe('BAD_REQUEST');
     expect(fieldErrors(failure)).toHaveProperty('recurrenceId');
+    // A split that takes along an occurrence never changed on its own.
+    const { id: splitRef } = await alice.client.messages.send(notes, { text: 'placeholder' });
+    const weekly = { ...series, start: event.start, end: event.end, rrule: 'FREQ=WEEKLY' };
+    const bogus = await alice.client.api.calendar.update
+      .mutate({
+        eventId: event.id,
+        expectedRevision: 1,
+        scope: 'following',
+        recurrenceId: '2027-01-18T10:00:00Z',
+        series: { ...weekly, rrule: 'FREQ=WEEKLY;UNTIL=20270118T095959Z', revision: 2 },
+        split: {
+          eventId: randomBytes(16).toString('hex'),
+          series: { ...weekly, start: '2027-01-18T10:00:00Z', end: '2027-01-18T11:00:00Z' },
+          overrides: [
+            {
+              from: '2027-01-25T10:00:00Z',
+              override: {
+                recurrenceId: '2027-01-25T10:00:00Z',
+                revision: 1,
+                allDay: false,
+                start: '2027-01-25T12:00:00Z',
+                end: '2027-01-25T13:00:00Z',
+                timeZone: 'UTC',
+                contentRef: splitRef,
+              },
+            },
+          ],
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(apiErrorCode(bogus)).toBe('BAD_REQUEST');
+    expect(fieldErrors(bogus)).toHaveProperty(['split.overrides.0.from']);
     // A stale revision is a precondition failure.
     await alice.client.calendar.update(event.id, { title: 'Weekly 2' });
     const stale = await code(

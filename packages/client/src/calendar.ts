@@ -285,6 +285,14 @@ type AnswerMove = [answeredFor: string, recurrenceId: string];
  */
 type AnswerCarry = [ref: string, recurrenceId: string | null];
 
+/** An occurrence changed on its own, moving with its series to another recurrence id. */
+interface OverrideMove {
+  from: string;
+  to: string;
+  times: CalendarTimesFields;
+  o: CalendarOverride;
+}
+
 /** What a series revision signs about where answers count. */
 interface SignedAnswers {
   answersMoved: AnswerMove[];
@@ -908,6 +916,70 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     return carries.sort(([a], [b]) => a.localeCompare(b));
   }
 
+  /**
+   * Occurrences changed on their own, taken along by their series' start moving `delta` ms (its
+   * all-day flag unchanged): each to the recurrence id it moves to, with its times as far (unless
+   * it is not all-day as the series is).
+   */
+  function overridesMoved(
+    overrides: CalendarOverride[],
+    allDay: boolean,
+    delta: number,
+  ): OverrideMove[] {
+    return overrides.map((o) => ({
+      from: o.recurrenceId,
+      to: shift(o.recurrenceId, allDay, delta),
+      times:
+        o.allDay === allDay
+          ? {
+              allDay: o.allDay,
+              start: shift(o.start, o.allDay, delta),
+              end: shift(o.end, o.allDay, delta),
+              timeZone: o.timeZone,
+            }
+          : { allDay: o.allDay, start: o.start, end: o.end, timeZone: o.timeZone },
+      o,
+    }));
+  }
+
+  /**
+   * Re-signs moved occurrences for the series revision `revision` of `eventId` (`series`) that
+   * carries them, each as its revision `revisionOf(o)`, pushing each message id onto `refs` as it
+   * goes out. Returns them as the API takes them.
+   */
+  async function sendMoved(
+    eventId: string,
+    conversationId: string,
+    organizerId: string,
+    series: SeriesFields,
+    revision: number,
+    moves: OverrideMove[],
+    revisionOf: (o: CalendarOverride) => number,
+    refs: string[],
+  ) {
+    const sent = [];
+    for (const { from, to, times, o } of moves) {
+      const meta: SignedMeta = {
+        ...metaOf(eventId, conversationId, organizerId, revisionOf(o), {
+          ...series,
+          ...times,
+          rrule: null,
+          exdates: [],
+          attendees: [],
+          reminders: [],
+        }),
+        recurrenceId: to,
+      };
+      const ref = await sendRevision(meta, o, { movedWith: revision });
+      refs.push(ref);
+      sent.push({
+        from,
+        override: { recurrenceId: to, revision: revisionOf(o), ...times, contentRef: ref },
+      });
+    }
+    return sent;
+  }
+
   const wire = (s: SeriesFields, revision: number, contentRef: string) => ({
     ...scheduleOf(s, s.attendees),
     revision,
@@ -1085,43 +1157,63 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           changes,
         );
         // Everything from the split on goes as far as the new series' start moved from the
-        // occurrence it splits at: the left-out dates and the attendees' answers (which it signs
-        // count there; each attendee it keeps keeps their answer for the series).
+        // occurrence it splits at: the left-out dates, the occurrences changed on their own
+        // (re-signed for the new series) and the attendees' answers (which it signs count there;
+        // each attendee it keeps keeps their answer for the series).
         let moveTo: ((recurrenceId: string) => string) | null = null;
+        let moves: OverrideMove[] = [];
         if (fresh.allDay === event.allDay) {
           const delta = toMs(fresh.start, fresh.allDay) - ridMs;
           moveTo = (id) => shift(id, fresh.allDay, delta);
           if (changes.exdates === undefined) fresh.exdates = fresh.exdates.map(moveTo).sort();
+          // The one split at gives the new series its times; those after it keep their own.
+          const after = event.overrides.filter((o) => toMs(o.recurrenceId, event.allDay) > ridMs);
+          moves = overridesMoved(after, fresh.allDay, delta);
         }
         checkSeries(fresh, me.id);
         const newEventId = newId();
-        const shortenedRef = await sendRevision(
-          metaOf(eventId, event.conversationId, me.id, event.revision + 1, shortened),
-          shortened,
-          answersKept(event, (id) => shortened.attendees.includes(id)),
-        );
-        const freshRef = await sendRevision(
-          metaOf(newEventId, event.conversationId, me.id, 1, fresh),
-          fresh,
-          {
-            answersCarried: answersSplitOff(
-              event,
-              rid,
-              (id) => fresh.attendees.includes(id),
-              moveTo,
+        const refs: string[] = [];
+        const result = await withCards(event.conversationId, refs, async () => {
+          refs.push(
+            await sendRevision(
+              metaOf(eventId, event.conversationId, me.id, event.revision + 1, shortened),
+              shortened,
+              answersKept(event, (id) => shortened.attendees.includes(id)),
             ),
-          },
-        );
-        const result = await withCards(event.conversationId, [shortenedRef, freshRef], () =>
-          deps.api().calendar.update.mutate({
+          );
+          refs.push(
+            await sendRevision(metaOf(newEventId, event.conversationId, me.id, 1, fresh), fresh, {
+              answersCarried: answersSplitOff(
+                event,
+                rid,
+                (id) => fresh.attendees.includes(id),
+                moveTo,
+              ),
+            }),
+          );
+          const overrides = await sendMoved(
+            newEventId,
+            event.conversationId,
+            me.id,
+            fresh,
+            1,
+            moves,
+            () => 1,
+            refs,
+          );
+          return deps.api().calendar.update.mutate({
             eventId,
             expectedRevision: event.revision,
             scope: 'following',
             recurrenceId: rid,
-            series: wire(shortened, event.revision + 1, shortenedRef),
-            split: { eventId: newEventId, series: wire(fresh, 1, freshRef) },
-          }),
-        );
+            series: wire(shortened, event.revision + 1, refs[0]!),
+            split: {
+              eventId: newEventId,
+              series: wire(fresh, 1, refs[1]!),
+              ...(overrides.length > 0 ? { overrides } : {}),
+            },
+          });
+        });
         return { eventId: result.eventId, conflicts: await titled(result.conflicts) };
       }
 
@@ -1130,26 +1222,14 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       // (the server drops any that no longer falls on an occurrence of the new series). The
       // attendees' answers for single occurrences go along, where this revision signs they went.
       const next = applyChanges(current, changes);
-      const moves: { from: string; to: string; times: CalendarTimesFields; o: CalendarOverride }[] =
-        [];
+      let moves: OverrideMove[] = [];
       let moveTo: ((recurrenceId: string) => string) | undefined;
       if (event.rrule && next.start !== current.start && next.allDay === current.allDay) {
         const delta = toMs(next.start, next.allDay) - toMs(current.start, current.allDay);
         moveTo = (recurrenceId) => shift(recurrenceId, next.allDay, delta);
         if (changes.exdates === undefined)
           next.exdates = current.exdates.map((d) => shift(d, next.allDay, delta)).sort();
-        for (const o of event.overrides) {
-          const times =
-            o.allDay === next.allDay
-              ? {
-                  allDay: o.allDay,
-                  start: shift(o.start, o.allDay, delta),
-                  end: shift(o.end, o.allDay, delta),
-                  timeZone: o.timeZone,
-                }
-              : { allDay: o.allDay, start: o.start, end: o.end, timeZone: o.timeZone };
-          moves.push({ from: o.recurrenceId, to: moveTo(o.recurrenceId), times, o });
-        }
+        moves = overridesMoved(event.overrides, next.allDay, delta);
       }
       checkSeries(next, me.id);
       const revision = event.revision + 1;
@@ -1163,26 +1243,16 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
             answersKept(event, (id) => next.attendees.includes(id), moveTo),
           ),
         );
-        const movedOverrides = [];
-        for (const { from, to, times, o } of moves) {
-          const meta: SignedMeta = {
-            ...metaOf(eventId, event.conversationId, me.id, o.revision + 1, {
-              ...next,
-              ...times,
-              rrule: null,
-              exdates: [],
-              attendees: [],
-              reminders: [],
-            }),
-            recurrenceId: to,
-          };
-          const ref = await sendRevision(meta, o, { movedWith: revision });
-          refs.push(ref);
-          movedOverrides.push({
-            from,
-            override: { recurrenceId: to, revision: o.revision + 1, ...times, contentRef: ref },
-          });
-        }
+        const movedOverrides = await sendMoved(
+          eventId,
+          event.conversationId,
+          me.id,
+          next,
+          revision,
+          moves,
+          (o) => o.revision + 1,
+          refs,
+        );
         return deps.api().calendar.update.mutate({
           eventId,
           expectedRevision: event.revision,

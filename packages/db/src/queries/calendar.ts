@@ -131,6 +131,31 @@ function moveAnswers(tx: Tx, eventId: string, moves: { from: string; to: string 
       .run();
 }
 
+/** Inserts new overrides of an event, each with the message that carries its content. */
+function insertOverrides(
+  tx: Tx,
+  eventId: string,
+  overrides: { override: CalendarOverrideWrite; message: MessageRow | null }[],
+  now: Date,
+): void {
+  const rows = overrides.map(({ override: o, message }) => ({
+    eventId,
+    recurrenceId: o.recurrenceId,
+    revision: o.revision,
+    allDay: o.allDay,
+    start: o.start,
+    end: o.end,
+    timeZone: o.timeZone,
+    contentRef: o.contentRef,
+    signedByDevice: message!.senderDeviceId,
+    updatedAt: now,
+  }));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+    tx.insert(calendarOverrides)
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .run();
+}
+
 /**
  * Copies answers to a series split off from an event, for the attendees the new series has: each
  * one's answer for the series, and answers for single occurrences that `moves` takes to the new
@@ -382,13 +407,15 @@ export interface CalendarChangeInput {
   /** Deletes the whole series. */
   delete?: boolean;
   /**
-   * A series split off from this one ("this and following"), in the same conversation. The
-   * answers of the attendees it keeps go with it: for the series, and for single occurrences
-   * where `answerMoves` takes them (from a recurrence id of this event to one of the new).
+   * A series split off from this one ("this and following"), in the same conversation, with
+   * the occurrences changed on their own that it takes along. The answers of the attendees it
+   * keeps go with it: for the series, and for single occurrences where `answerMoves` takes them
+   * (from a recurrence id of this event to one of the new).
    */
   split?: {
     id: string;
     series: CalendarSeriesWrite;
+    overrides?: CalendarOverrideWrite[];
     answerMoves?: { from: string; to: string }[];
   };
 }
@@ -447,11 +474,15 @@ export function changeCalendarEvent(
         if (o.revision !== (previous?.revision ?? 0) + 1) return { ok: false, reason: 'stale' };
         if (!overrideMessage) return { ok: false, reason: 'bad_content' };
       }
-      const movedIn = (input.replaceOverrides?.add ?? []).map((m) => ({
-        override: m,
-        message: contentMessage(tx, row.conversationId, m.contentRef, input.userId),
-      }));
-      if (movedIn.some((m) => !m.message)) return { ok: false, reason: 'bad_content' };
+      const signed = (overrides: CalendarOverrideWrite[] = []) =>
+        overrides.map((override) => ({
+          override,
+          message: contentMessage(tx, row.conversationId, override.contentRef, input.userId),
+        }));
+      const movedIn = signed(input.replaceOverrides?.add);
+      const splitOverrides = signed(input.split?.overrides);
+      if ([...movedIn, ...splitOverrides].some((m) => !m.message))
+        return { ok: false, reason: 'bad_content' };
 
       const logged: EventRow[] = [];
       if (input.split) {
@@ -467,6 +498,7 @@ export function changeCalendarEvent(
         );
         if (!('kind' in created)) return created;
         logged.push(created);
+        insertOverrides(tx, input.split.id, splitOverrides, now);
         copyAnswers(tx, row.id, input.split.id, input.split.answerMoves ?? []);
       }
       if (input.delete) {
@@ -504,24 +536,7 @@ export function changeCalendarEvent(
       const answers = input.dropAnswers ?? [];
       if (answers.length > 0) drop([calendarOccurrenceAnswers], (id) => inArray(id, answers));
       if (input.moveAnswers) moveAnswers(tx, row.id, input.moveAnswers);
-      if (movedIn.length > 0) {
-        tx.insert(calendarOverrides)
-          .values(
-            movedIn.map(({ override: m, message }) => ({
-              eventId: row.id,
-              recurrenceId: m.recurrenceId,
-              revision: m.revision,
-              allDay: m.allDay,
-              start: m.start,
-              end: m.end,
-              timeZone: m.timeZone,
-              contentRef: m.contentRef,
-              signedByDevice: message!.senderDeviceId,
-              updatedAt: now,
-            })),
-          )
-          .run();
-      }
+      insertOverrides(tx, row.id, movedIn, now);
       if (input.span && !input.delete) {
         tx.update(calendarEvents).set(input.span).where(eq(calendarEvents.id, row.id)).run();
       }

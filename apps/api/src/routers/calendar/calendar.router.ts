@@ -29,6 +29,8 @@ import {
   updateInput,
   validRecurrenceId,
   type DeleteInput,
+  type MovedOverridesInput,
+  type OverrideInput,
   type SeriesInput,
   type UpdateInput,
 } from './calendar.schema.ts';
@@ -112,6 +114,46 @@ function requireOccurrence(
   return recurrenceId;
 }
 
+/**
+ * Checks occurrences re-signed where they moved: each from a distinct existing override, to a
+ * recurrence id in the series' format, at valid times. Returns the recurrence ids they moved from.
+ */
+function checkMoved(
+  field: string,
+  moved: MovedOverridesInput,
+  existing: { recurrenceId: string }[],
+  allDay: boolean,
+): Set<string> {
+  const from = new Set<string>();
+  for (const [i, m] of moved.entries()) {
+    if (from.has(m.from) || !existing.some((o) => o.recurrenceId === m.from))
+      throw invalidField(`${field}.${i}.from`, 'Not an occurrence changed on its own');
+    from.add(m.from);
+    if (!validRecurrenceId(allDay, m.override.recurrenceId))
+      throw invalidField(`${field}.${i}.override.recurrenceId`, 'Not a recurrence id');
+    checkTimes(m.override);
+  }
+  return from;
+}
+
+/**
+ * The moved occurrences that fall on an occurrence of the series (the rest are dropped); no two
+ * of them, nor one and a `kept` override, may land on the same one.
+ */
+function onlyOn(
+  series: SeriesInput,
+  field: string,
+  moved: MovedOverridesInput,
+  kept: { recurrenceId: string }[] = [],
+): OverrideInput[] {
+  const onSeries = occursIn(series);
+  const added = moved.map((m) => m.override).filter((o) => onSeries(o.recurrenceId));
+  const ids = [...kept, ...added].map((o) => o.recurrenceId);
+  if (new Set(ids).size !== ids.length)
+    throw invalidField(field, 'Two occurrences would move to the same time');
+  return added;
+}
+
 /** Whether a recurrence id names an occurrence of a series (one not left out). */
 function occursIn(series: SeriesInput): (recurrenceId: string) => boolean {
   return (recurrenceId) =>
@@ -151,23 +193,12 @@ function wholeSeriesChange(
     end: string;
     timeZone: string;
   }[],
-  moved: NonNullable<UpdateInput['movedOverrides']>,
+  moved: MovedOverridesInput,
 ): Pick<CalendarChangeInput, 'series' | 'replaceOverrides' | 'moveAnswers' | 'dropAnswers'> {
-  const from = new Set<string>();
-  for (const [i, m] of moved.entries()) {
-    if (from.has(m.from) || !existing.some((o) => o.recurrenceId === m.from))
-      throw invalidField(`movedOverrides.${i}.from`, 'Not an occurrence changed on its own');
-    from.add(m.from);
-    if (!validRecurrenceId(series.allDay, m.override.recurrenceId))
-      throw invalidField(`movedOverrides.${i}.override.recurrenceId`, 'Not a recurrence id');
-    checkTimes(m.override);
-  }
+  const from = checkMoved('movedOverrides', moved, existing, series.allDay);
   const onSeries = occursIn(series);
   const kept = existing.filter((o) => !from.has(o.recurrenceId) && onSeries(o.recurrenceId));
-  const added = moved.map((m) => m.override).filter((o) => onSeries(o.recurrenceId));
-  const ids = [...kept, ...added].map((o) => o.recurrenceId);
-  if (new Set(ids).size !== ids.length)
-    throw invalidField('movedOverrides', 'Two occurrences would move to the same time');
+  const added = onlyOn(series, 'movedOverrides', moved, kept);
   const answered = answeredOccurrences(ctx.deps.db, row.id);
   const moveTo =
     row.rrule && series.allDay === row.allDay && series.start !== row.start
@@ -222,6 +253,20 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
       if (split.series.revision !== 1)
         throw invalidField('revision', 'A new event starts at revision 1');
       const kept = existing.filter((o) => o.recurrenceId < recurrenceId);
+      const moved = split.overrides ?? [];
+      checkMoved(
+        'split.overrides',
+        moved,
+        existing.filter((o) => o.recurrenceId >= recurrenceId),
+        split.series.allDay,
+      );
+      for (const [i, m] of moved.entries())
+        if (m.override.revision !== 1)
+          throw invalidField(
+            `split.overrides.${i}.override.revision`,
+            "A new event's occurrence starts at revision 1",
+          );
+      const overrides = onlyOn(split.series, 'split.overrides', moved);
       // The attendees' answers from the split on go to the new series, each as far as its start
       // moved from the occurrence it splits at (where that is still an occurrence of it).
       const moveTo =
@@ -241,7 +286,8 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
         dropOverridesFrom: recurrenceId,
         split: {
           id: split.eventId,
-          series: seriesWrite(split.series, ctx.user.id),
+          series: seriesWrite(split.series, ctx.user.id, overrides),
+          overrides,
           answerMoves,
         },
       };

@@ -63,6 +63,16 @@ export const overrideInput = z.object({
 });
 export type OverrideInput = z.infer<typeof overrideInput>;
 
+/** Occurrences changed on their own, re-signed under the recurrence id each moved to from `from`. */
+const movedOverridesInput = z
+  .array(z.object({ from: z.string().max(32), override: overrideInput }))
+  .max(
+    CALENDAR_LIMITS.movedOverrides,
+    `At most ${CALENDAR_LIMITS.movedOverrides} moved occurrences`,
+  )
+  .optional();
+export type MovedOverridesInput = NonNullable<z.infer<typeof movedOverridesInput>>;
+
 export const scopeSchema = z.enum(['this', 'following', 'all']);
 
 export const createInput = z.object({
@@ -82,19 +92,18 @@ export const updateInput = z.object({
   series: seriesInput.optional(),
   /** 'this': the occurrence's own next revision. */
   override: overrideInput.optional(),
-  /** 'following': the new series from the occurrence on. */
-  split: z.object({ eventId: idSchema, series: seriesInput }).optional(),
+  /**
+   * 'following': the new series from the occurrence on, with the occurrences changed on their
+   * own from there on, re-signed for it.
+   */
+  split: z
+    .object({ eventId: idSchema, series: seriesInput, overrides: movedOverridesInput })
+    .optional(),
   /**
    * 'all', when the series' start moved: each occurrence changed on its own, re-signed under the
-   * recurrence id it moved to (`from` is the one it had).
+   * recurrence id it moved to.
    */
-  movedOverrides: z
-    .array(z.object({ from: z.string().max(32), override: overrideInput }))
-    .max(
-      CALENDAR_LIMITS.movedOverrides,
-      `At most ${CALENDAR_LIMITS.movedOverrides} moved occurrences`,
-    )
-    .optional(),
+  movedOverrides: movedOverridesInput,
 });
 export type UpdateInput = z.infer<typeof updateInput>;
 
