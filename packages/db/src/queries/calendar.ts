@@ -110,25 +110,42 @@ function contentMessage(
 /** Rows inserted per statement, well inside SQLite's limit on bound parameters. */
 const INSERT_CHUNK = 500;
 
-/** Re-keys an event's answers for single occurrences; answers not moved are deleted. */
-function moveAnswers(tx: Tx, eventId: string, moves: { from: string; to: string }[]): void {
+/** Inserts rows in statements of at most {@link INSERT_CHUNK}. */
+function insertAll<T extends typeof calendarOverrides | typeof calendarOccurrenceAnswers>(
+  tx: Tx,
+  table: T,
+  rows: T['$inferInsert'][],
+): void {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+    tx.insert(table)
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .run();
+}
+
+/** An event's answers for single occurrences that `moves` takes elsewhere, at their new ids. */
+function answersMovedBy(
+  tx: Tx,
+  eventId: string,
+  moves: { from: string; to: string }[],
+): CalendarOccurrenceAnswerRow[] {
   const to = new Map(moves.map((m) => [m.from, m.to]));
-  const ofEvent = eq(calendarOccurrenceAnswers.eventId, eventId);
-  const moved = tx
+  return tx
     .select()
     .from(calendarOccurrenceAnswers)
-    .where(ofEvent)
+    .where(eq(calendarOccurrenceAnswers.eventId, eventId))
     .all()
     .flatMap((answer) => {
       const recurrenceId = to.get(answer.recurrenceId);
       return recurrenceId === undefined ? [] : [{ ...answer, recurrenceId }];
     });
+}
+
+/** Re-keys an event's answers for single occurrences; answers not moved are deleted. */
+function moveAnswers(tx: Tx, eventId: string, moves: { from: string; to: string }[]): void {
+  const moved = answersMovedBy(tx, eventId, moves);
   // Deleted first: a new recurrence id may be another answer's old one.
-  tx.delete(calendarOccurrenceAnswers).where(ofEvent).run();
-  for (let i = 0; i < moved.length; i += INSERT_CHUNK)
-    tx.insert(calendarOccurrenceAnswers)
-      .values(moved.slice(i, i + INSERT_CHUNK))
-      .run();
+  tx.delete(calendarOccurrenceAnswers).where(eq(calendarOccurrenceAnswers.eventId, eventId)).run();
+  insertAll(tx, calendarOccurrenceAnswers, moved);
 }
 
 /** Inserts new overrides of an event, each with the message that carries its content. */
@@ -138,22 +155,16 @@ function insertOverrides(
   overrides: { override: CalendarOverrideWrite; message: MessageRow | null }[],
   now: Date,
 ): void {
-  const rows = overrides.map(({ override: o, message }) => ({
-    eventId,
-    recurrenceId: o.recurrenceId,
-    revision: o.revision,
-    allDay: o.allDay,
-    start: o.start,
-    end: o.end,
-    timeZone: o.timeZone,
-    contentRef: o.contentRef,
-    signedByDevice: message!.senderDeviceId,
-    updatedAt: now,
-  }));
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-    tx.insert(calendarOverrides)
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .run();
+  insertAll(
+    tx,
+    calendarOverrides,
+    overrides.map(({ override, message }) => ({
+      eventId,
+      ...override,
+      signedByDevice: message!.senderDeviceId,
+      updatedAt: now,
+    })),
+  );
 }
 
 /**
@@ -167,14 +178,7 @@ function copyAnswers(
   toEventId: string,
   moves: { from: string; to: string }[],
 ): void {
-  const invited = new Set(
-    tx
-      .select({ userId: calendarAttendees.userId })
-      .from(calendarAttendees)
-      .where(eq(calendarAttendees.eventId, toEventId))
-      .all()
-      .map((row) => row.userId),
-  );
+  const invited = attendeeIds(tx, toEventId);
   const answered = tx
     .select()
     .from(calendarAttendees)
@@ -186,22 +190,13 @@ function copyAnswers(
       .set({ status, rsvpRef, rsvpDevice, updatedAt })
       .where(and(eq(calendarAttendees.eventId, toEventId), eq(calendarAttendees.userId, userId)))
       .run();
-  const to = new Map(moves.map((m) => [m.from, m.to]));
-  const copied = tx
-    .select()
-    .from(calendarOccurrenceAnswers)
-    .where(eq(calendarOccurrenceAnswers.eventId, fromEventId))
-    .all()
-    .flatMap((answer) => {
-      const recurrenceId = to.get(answer.recurrenceId);
-      return recurrenceId === undefined || !invited.has(answer.userId)
-        ? []
-        : [{ ...answer, eventId: toEventId, recurrenceId }];
-    });
-  for (let i = 0; i < copied.length; i += INSERT_CHUNK)
-    tx.insert(calendarOccurrenceAnswers)
-      .values(copied.slice(i, i + INSERT_CHUNK))
-      .run();
+  insertAll(
+    tx,
+    calendarOccurrenceAnswers,
+    answersMovedBy(tx, fromEventId, moves)
+      .filter((a) => invited.has(a.userId))
+      .map((a) => ({ ...a, eventId: toEventId })),
+  );
 }
 
 function isMember(tx: Tx, conversationId: string, userId: string): boolean {
@@ -267,9 +262,9 @@ function dropAnswersOf(tx: Tx, eventId: string, userIds: string[]): void {
     .run();
 }
 
-/** Replaces the attendee list, keeping the answers (series and occurrences) of those who stay. */
-function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): void {
-  const existing = new Set(
+/** The users invited to an event. */
+function attendeeIds(tx: Tx, eventId: string): Set<string> {
+  return new Set(
     tx
       .select({ userId: calendarAttendees.userId })
       .from(calendarAttendees)
@@ -277,6 +272,11 @@ function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): 
       .all()
       .map((row) => row.userId),
   );
+}
+
+/** Replaces the attendee list, keeping the answers (series and occurrences) of those who stay. */
+function setAttendees(tx: Tx, eventId: string, attendees: string[], now: Date): void {
+  const existing = attendeeIds(tx, eventId);
   const wanted = new Set(attendees);
   const removed = [...existing].filter((id) => !wanted.has(id));
   if (removed.length > 0) {
