@@ -102,6 +102,7 @@ for (const r of Object.values(results)) {
     },
   });
   const bound = boundWithAllCoresIdle(r);
+  const f = m.engineFloor;
   console.table({
     'encrypt + sign': {
       'sequential msg/s': m.sequential.encryptSignPerSec,
@@ -116,6 +117,18 @@ for (const r of Object.values(results)) {
       '256 in flight msg/s': m.concurrent256.verifyDecryptPerSec,
       'CPU µs/msg (64)': m.concurrent64.verifyDecryptCpuUsPerMessage,
       'bound, idle cores': bound.verifyDecrypt,
+    },
+    'engine floor: encrypt + sign': {
+      '64 in flight msg/s': f.concurrent64.encryptSignPerSec,
+      '256 in flight msg/s': f.concurrent256.encryptSignPerSec,
+      'CPU µs/msg (64)': f.concurrent64.encryptSignCpuUsPerMessage,
+      'ours / floor': f.encryptSignRatio,
+    },
+    'engine floor: verify + decrypt': {
+      '64 in flight msg/s': f.concurrent64.verifyDecryptPerSec,
+      '256 in flight msg/s': f.concurrent256.verifyDecryptPerSec,
+      'CPU µs/msg (64)': f.concurrent64.verifyDecryptCpuUsPerMessage,
+      'ours / floor': f.verifyDecryptRatio,
     },
   });
   const missed = Object.entries(r.meetsTargets).filter(([, ok]) => !ok);
