@@ -873,6 +873,80 @@ describe('calendar: people', () => {
     );
   });
 
+  it('believes an answer given before a move only where the move took it', async () => {
+    const [alice, bob] = await people(server.url, 'ama', 'amb');
+    const group = await createGroup(alice, 'Weekly', [bob]);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Weekly',
+      allDay: false,
+      start: '2027-07-05T09:00:00Z',
+      end: '2027-07-05T10:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=3',
+      attendees: [bob.id],
+    });
+    await bob.client.calendar.rsvp(event.id, 'accepted');
+    await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: '2027-07-12T09:00:00Z' });
+    const range = { from: day('2027-07-01'), to: day('2027-08-01') };
+    const answers = async () =>
+      (await alice.client.calendar.list(range)).occurrences.map((o) => [
+        o.start,
+        o.attendees[0]?.status,
+      ]);
+    const move = (start: string, end: string) =>
+      alice.client.calendar.update(event.id, { start, end }, { scope: 'all' });
+
+    // A week later: the second occurrence is the third's time now, and the first the second's.
+    await move('2027-07-12T09:00:00Z', '2027-07-12T10:00:00Z');
+    const later = [
+      ['2027-07-12T09:00:00Z', 'accepted'],
+      ['2027-07-19T09:00:00Z', 'declined'],
+      ['2027-07-26T09:00:00Z', 'accepted'],
+    ];
+    expect(await answers()).toEqual(later);
+    // A copy of the answer left at its old time, now another occurrence's, is not believed.
+    const handle = createDb(server.app.databasePath);
+    const copy = () =>
+      handle.sqlite
+        .prepare(
+          `insert into calendar_occurrence_answers
+             select event_id, user_id, '2027-07-12T09:00:00Z', status, rsvp_ref, rsvp_device, updated_at
+             from calendar_occurrence_answers where event_id = ? and user_id = ?`,
+        )
+        .run(event.id, bob.id);
+    try {
+      copy();
+      expect(await answers()).toEqual(later);
+      handle.sqlite
+        .prepare(
+          `delete from calendar_occurrence_answers
+           where event_id = ? and recurrence_id = '2027-07-12T09:00:00Z'`,
+        )
+        .run(event.id);
+    } finally {
+      handle.close();
+    }
+
+    // Answered after the move, the new first occurrence counts where it was given; a week back,
+    // each answer goes with its occurrence, the older one to the time it was first given for.
+    await bob.client.calendar.rsvp(event.id, 'tentative', {
+      recurrenceId: '2027-07-12T09:00:00Z',
+    });
+    await alice.client.calendar.update(event.id, { title: 'Weekly (room 4)' }, { scope: 'all' });
+    expect(await answers()).toEqual([
+      ['2027-07-12T09:00:00Z', 'tentative'],
+      ['2027-07-19T09:00:00Z', 'declined'],
+      ['2027-07-26T09:00:00Z', 'accepted'],
+    ]);
+    await move('2027-07-05T09:00:00Z', '2027-07-05T10:00:00Z');
+    expect(await answers()).toEqual([
+      ['2027-07-05T09:00:00Z', 'tentative'],
+      ['2027-07-12T09:00:00Z', 'declined'],
+      ['2027-07-19T09:00:00Z', 'accepted'],
+    ]);
+  });
+
   it('carries the answers to the series split off at "this and following"', async () => {
     const [alice, bob, carol, dave] = await people(server.url, 'csa', 'csb', 'csc', 'csd');
     const group = await createGroup(alice, 'Review', [bob, carol, dave]);

@@ -297,6 +297,11 @@ interface OverrideMove {
 interface SignedAnswers {
   answersMoved: AnswerMove[];
   answersCarried: AnswerCarry[];
+  /**
+   * The revision that last moved the series' start: an answer for one occurrence given before it
+   * counts only where `answersMoved` says it went, even where its time is an occurrence's now.
+   */
+  movedAt: number;
 }
 
 /** JSON pairs of a revision's field, each checked by `valid` (none when absent or malformed). */
@@ -331,12 +336,16 @@ const parseAnswerCarries = (value: string | undefined) =>
 interface AnswerSource {
   ref: string;
   carried: boolean;
+  /** The series revision the attendee answered. */
+  revision: number;
 }
 interface AnswerSources {
   /** By attendee. */
   series: Map<string, AnswerSource>;
   /** By attendee, then occurrence. */
   occurrences: Map<string, Map<string, AnswerSource>>;
+  /** The revision that last moved the series' start (0: none has). */
+  movedAt: number;
 }
 
 /** Whether a message is an answer to an event (folded into the event, not shown in chat). */
@@ -635,6 +644,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     const answersCarried = new Set(
       parseAnswerCarries(opened.fields.answersCarried).map(([ref, at]) => `${ref} ${at ?? ''}`),
     );
+    const movedAt = revisionField(opened.fields.movedAt) ?? 0;
     // A correctly signed but older revision is the server showing the past: refused.
     const seen = (await deps.revisions.get(event.id)) ?? 0;
     if (event.revision < seen)
@@ -669,8 +679,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     }
     // An answer counts only as its attendee signed it: with this status, for this event, and
     // for the series or for this one occurrence (so none can stand in for another), or for the
-    // occurrence a move of the whole series carried it to, as the organizer signed. An answer
-    // given for the series this one split from counts where the organizer signed it went.
+    // occurrence a move of the whole series carried it to, as the organizer signed. An answer for
+    // one occurrence given before the series last moved counts only there: its time may now be
+    // another occurrence's. An answer given for the series this one split from counts where the
+    // organizer signed it went.
     async function answer(
       userId: string,
       claimed: { status: RsvpStatus; rsvp: MessageDto | null },
@@ -700,7 +712,8 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const forThis =
         carried ||
         (toHex(content.eventId) === event.id &&
-          (answeredFor === recurrenceId ||
+          ((answeredFor === recurrenceId &&
+            (recurrenceId === undefined || content.revision >= movedAt)) ||
             (answeredFor !== undefined &&
               recurrenceId !== undefined &&
               answersMoved.has(`${answeredFor} ${recurrenceId}`))));
@@ -709,10 +722,10 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         status: claimed.status,
         comment: content.fields.comment || null,
         answeredFor,
-        source: { ref, carried },
+        source: { ref, carried, revision: content.revision },
       };
     }
-    const answerSources: AnswerSources = { series: new Map(), occurrences: new Map() };
+    const answerSources: AnswerSources = { series: new Map(), occurrences: new Map(), movedAt };
     const attendees: CalendarAttendee[] = [];
     for (const a of event.attendees) {
       const occurrences: CalendarOccurrenceAnswer[] = [];
@@ -812,7 +825,13 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     fields: CalendarContentFields,
     options: { deleted?: boolean; movedWith?: number } & Partial<SignedAnswers> = {},
   ): Promise<string> {
-    const { deleted = false, movedWith, answersMoved = [], answersCarried = [] } = options;
+    const {
+      deleted = false,
+      movedWith,
+      answersMoved = [],
+      answersCarried = [],
+      movedAt = 0,
+    } = options;
     const record = await deps.send(
       meta.conversationId,
       {
@@ -832,6 +851,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           ...(answersCarried.length === 0
             ? {}
             : { answersCarried: JSON.stringify(answersCarried) }),
+          ...(movedAt === 0 ? {} : { movedAt: String(movedAt) }),
         },
       },
       { silent: movedWith !== undefined },
@@ -858,17 +878,19 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
   }
 
   /**
-   * Where the attendees' answers count in the event's next revision, wherever that is not where
-   * they were given: answers for single occurrences each at the occurrence `to` takes it to (a
-   * move of the whole series), and answers carried from the series this one split from. Only
-   * those of the attendees `keep` keeps.
+   * Where the attendees' answers count in the event's next revision `revision`, wherever that is
+   * not where they were given or they were given before the series last moved: answers for single
+   * occurrences each at the occurrence `to` takes it to (when this revision moves the series), and
+   * answers carried from the series this one split from. Only those of the attendees `keep` keeps.
    */
   function answersKept(
     event: CalendarEvent,
+    revision: number,
     keep: (userId: string) => boolean,
-    to: (recurrenceId: string) => string = (id) => id,
+    to?: (recurrenceId: string) => string,
   ): SignedAnswers {
     const answerSources = sources.get(event);
+    const movedAt = to ? revision : (answerSources?.movedAt ?? 0);
     const moves = new Map<string, AnswerMove>();
     const carries: AnswerCarry[] = [];
     for (const a of event.attendees) {
@@ -876,15 +898,17 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const series = answerSources?.series.get(a.userId);
       if (series?.carried) carries.push([series.ref, null]);
       for (const o of a.occurrences) {
-        const at = to(o.recurrenceId);
+        const at = to ? to(o.recurrenceId) : o.recurrenceId;
         const source = answerSources?.occurrences.get(a.userId)?.get(o.recurrenceId);
         if (source?.carried) carries.push([source.ref, at]);
-        else if (at !== o.answeredFor) moves.set(`${o.answeredFor} ${at}`, [o.answeredFor, at]);
+        else if (at !== o.answeredFor || (source?.revision ?? 0) < movedAt)
+          moves.set(`${o.answeredFor} ${at}`, [o.answeredFor, at]);
       }
     }
     return {
       answersMoved: [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m),
       answersCarried: carries.sort(([a], [b]) => a.localeCompare(b)),
+      movedAt,
     };
   }
 
@@ -1178,7 +1202,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
             await sendRevision(
               metaOf(eventId, event.conversationId, me.id, event.revision + 1, shortened),
               shortened,
-              answersKept(event, (id) => shortened.attendees.includes(id)),
+              answersKept(event, event.revision + 1, (id) => shortened.attendees.includes(id)),
             ),
           );
           refs.push(
@@ -1240,7 +1264,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           await sendRevision(
             metaOf(eventId, event.conversationId, me.id, revision, next),
             next,
-            answersKept(event, (id) => next.attendees.includes(id), moveTo),
+            answersKept(event, revision, (id) => next.attendees.includes(id), moveTo),
           ),
         );
         const movedOverrides = await sendMoved(
@@ -1301,7 +1325,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       const contentRef = await sendRevision(
         metaOf(eventId, event.conversationId, me.id, revision, next),
         next,
-        answersKept(event, (id) => next.attendees.includes(id)),
+        answersKept(event, revision, (id) => next.attendees.includes(id)),
       );
       await withCards(event.conversationId, [contentRef], () =>
         deps.api().calendar.delete.mutate({
