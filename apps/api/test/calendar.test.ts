@@ -452,6 +452,55 @@ describe('calendar: time', () => {
       .catch((error: unknown) => error);
     expect(apiErrorCode(bogus)).toBe('BAD_REQUEST');
     expect(fieldErrors(bogus)).toHaveProperty(['split.overrides.0.from']);
+    // With an occurrence changed on its own, a new revision in a zone that does not exist.
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'One' },
+      { scope: 'this', recurrenceId: '2027-01-25T10:00:00Z' },
+    );
+    const current = await alice.client.calendar.get(event.id);
+    const nowhere = { ...weekly, timeZone: 'Europe/Atlantis' };
+    for (const attempt of [
+      alice.client.api.calendar.update.mutate({
+        eventId: event.id,
+        expectedRevision: current.revision,
+        scope: 'all',
+        series: { ...nowhere, revision: current.revision + 1 },
+      }),
+      alice.client.api.calendar.update.mutate({
+        eventId: event.id,
+        expectedRevision: current.revision,
+        scope: 'following',
+        recurrenceId: '2027-01-18T10:00:00Z',
+        series: {
+          ...weekly,
+          rrule: 'FREQ=WEEKLY;UNTIL=20270118T095959Z',
+          revision: current.revision + 1,
+        },
+        split: {
+          eventId: randomBytes(16).toString('hex'),
+          series: { ...nowhere, start: '2027-01-18T10:00:00Z', end: '2027-01-18T11:00:00Z' },
+          overrides: [
+            {
+              from: '2027-01-25T10:00:00Z',
+              override: {
+                recurrenceId: '2027-01-25T10:00:00Z',
+                revision: 1,
+                allDay: false,
+                start: '2027-01-25T12:00:00Z',
+                end: '2027-01-25T13:00:00Z',
+                timeZone: 'UTC',
+                contentRef: splitRef,
+              },
+            },
+          ],
+        },
+      }),
+    ]) {
+      const failure = await attempt.catch((error: unknown) => error);
+      expect(apiErrorCode(failure)).toBe('BAD_REQUEST');
+      expect(fieldErrors(failure)).toHaveProperty('timeZone');
+    }
     // A stale revision is a precondition failure.
     await alice.client.calendar.update(event.id, { title: 'Weekly 2' });
     const stale = await code(

@@ -88,10 +88,11 @@ export class RecurrenceError extends Error {
 
 function buildRule(series: SeriesTimes): RRuleTemporal {
   if (!series.rrule) throw new RecurrenceError('Not a recurring event');
-  const dtstart = series.allDay
-    ? Temporal.PlainDate.from(series.start).toZonedDateTime({ timeZone: 'UTC' })
-    : Temporal.Instant.from(series.start).toZonedDateTimeISO(series.timeZone);
   try {
+    // A start or zone Temporal refuses fails here too, as a bad rule does.
+    const dtstart = series.allDay
+      ? Temporal.PlainDate.from(series.start).toZonedDateTime({ timeZone: 'UTC' })
+      : Temporal.Instant.from(series.start).toZonedDateTimeISO(series.timeZone);
     return new RRuleTemporal({
       rruleString: series.rrule,
       dtstart,
@@ -263,16 +264,17 @@ export function expandOccurrences(
 export function isOccurrenceOf(
   series: SeriesTimes,
   recurrenceId: string,
-  rule: RRuleTemporal = buildRule(series),
+  rule?: RRuleTemporal,
 ): boolean {
   if (!series.rrule) return false;
   const ms = series.allDay ? Date.parse(`${recurrenceId}T00:00:00Z`) : Date.parse(recurrenceId);
   if (Number.isNaN(ms)) return false;
   try {
-    return generated(() => rule.between(new Date(ms - DAY_MS), new Date(ms + DAY_MS), true)).some(
-      (zdt) => idOf(series, zdt) === recurrenceId,
-    );
+    return (rule ?? buildRule(series))
+      .between(new Date(ms - DAY_MS), new Date(ms + DAY_MS), true)
+      .some((zdt) => idOf(series, zdt) === recurrenceId);
   } catch {
+    // A series that cannot be expanded (its rule, start or zone refused) has no occurrences.
     return false;
   }
 }
