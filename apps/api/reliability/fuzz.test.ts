@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import fc from 'fast-check';
@@ -79,6 +79,7 @@ async function createWorld(harvested: Harvest): Promise<World> {
   const message = opaqueMessage(conversationId, 0);
   await alice.client.api.messages.send.mutate(message);
   const { fileId } = await alice.client.api.files.createUpload.mutate({ conversationId, size: 0 });
+  const calendar = await calendarOf(alice, bob, conversationId);
   const sessions = await alice.client.api.auth.sessions.list.query();
   const known = [
     alice.id,
@@ -90,6 +91,8 @@ async function createWorld(harvested: Harvest): Promise<World> {
     conversationId,
     message.clientMessageId,
     fileId,
+    calendar.eventId,
+    ...calendar.recurrenceIds,
     ...sessions.map((s) => s.id),
   ];
   const knownByKey: Record<string, string[]> = {
@@ -102,6 +105,11 @@ async function createWorld(harvested: Harvest): Promise<World> {
     fileId: [fileId],
     username: [bob.username, alice.username],
     member: [bob.username],
+    eventId: [calendar.eventId],
+    recurrenceId: calendar.recurrenceIds,
+    from: calendar.recurrenceIds,
+    exdate: calendar.recurrenceIds,
+    contentRef: [calendar.contentRef],
   };
   // Rows of earlier procedures' users too (their ids must be refused, not crash anything), but
   // this world's own rows stay the likeliest pick for the fields they belong to.
@@ -110,6 +118,58 @@ async function createWorld(harvested: Harvest): Promise<World> {
     else knownByKey[key] = [...values];
   }
   return { alice, bob, known, knownByKey };
+}
+
+/**
+ * A weekly event of alice's in the conversation, bob invited, with one occurrence changed on its
+ * own and bob's answer for another: calendar inputs then meet every kind of row a change touches.
+ * Its last content message is left unused, for inputs that need a fresh one.
+ */
+async function calendarOf(alice: OpaqueUser, bob: OpaqueUser, conversationId: string) {
+  const content = async (by: OpaqueUser) => {
+    const message = opaqueMessage(conversationId, 0);
+    await by.client.api.messages.send.mutate(message);
+    return message.clientMessageId;
+  };
+  const eventId = randomBytes(16).toString('hex');
+  const recurrenceIds = ['2030-01-14T09:00:00Z', '2030-01-21T09:00:00Z'];
+  const times = { allDay: false, timeZone: 'Europe/Berlin' };
+  await alice.client.api.calendar.create.mutate({
+    eventId,
+    conversationId,
+    series: {
+      ...times,
+      start: '2030-01-07T09:00:00Z',
+      end: '2030-01-07T10:00:00Z',
+      rrule: 'FREQ=WEEKLY',
+      exdates: [],
+      attendees: [bob.id],
+      reminders: [10],
+      revision: 1,
+      contentRef: await content(alice),
+    },
+  });
+  await alice.client.api.calendar.update.mutate({
+    eventId,
+    expectedRevision: 1,
+    scope: 'this',
+    recurrenceId: recurrenceIds[0],
+    override: {
+      ...times,
+      recurrenceId: recurrenceIds[0]!,
+      start: '2030-01-14T15:00:00Z',
+      end: '2030-01-14T16:00:00Z',
+      revision: 1,
+      contentRef: await content(alice),
+    },
+  });
+  await bob.client.api.calendar.rsvp.mutate({
+    eventId,
+    status: 'declined',
+    rsvpRef: await content(bob),
+    recurrenceId: recurrenceIds[1],
+  });
+  return { eventId, recurrenceIds, contentRef: await content(alice) };
 }
 
 const ID_LIKE = /^([0-9a-f]{32}|[0-9a-f]{64})$/;
