@@ -1058,6 +1058,45 @@ describe('calendar: people', () => {
     ];
     for (const viewer of [alice, carol]) expect(await answers(viewer)).toEqual(moved);
 
+    // A split whose new series starts on a day that does not exist is a field error.
+    const { id: placeholder } = await alice.client.messages.send(group, { text: 'placeholder' });
+    const restNow = await alice.client.calendar.get(rest);
+    const series = {
+      allDay: false,
+      start: '2027-09-20T11:00:00Z',
+      end: '2027-09-20T12:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;UNTIL=20270926T235959Z',
+      exdates: [],
+      attendees: [bob.id, carol.id],
+      reminders: [],
+      contentRef: placeholder,
+    };
+    const badSplit = await alice.client.api.calendar.update
+      .mutate({
+        eventId: rest,
+        expectedRevision: restNow.revision,
+        scope: 'following',
+        recurrenceId: '2027-09-27T11:00:00Z',
+        series: {
+          ...series,
+          rrule: 'FREQ=WEEKLY;UNTIL=20270927T105959Z',
+          revision: restNow.revision + 1,
+        },
+        split: {
+          eventId: randomBytes(16).toString('hex'),
+          series: {
+            ...series,
+            start: '2027-13-27T11:00:00Z',
+            end: '2027-13-27T12:00:00Z',
+            revision: 1,
+          },
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(apiErrorCode(badSplit)).toBe('BAD_REQUEST');
+    expect(fieldErrors(badSplit)).toHaveProperty('start');
+
     // An answer bob gives the first series later is his for that one only: the server cannot show
     // it for the new series, nor show an answer where the organizer did not sign it went.
     await bob.client.calendar.rsvp(event.id, 'tentative');

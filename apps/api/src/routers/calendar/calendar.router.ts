@@ -199,13 +199,15 @@ function wholeSeriesChange(
   const onSeries = occursIn(series);
   const kept = existing.filter((o) => !from.has(o.recurrenceId) && onSeries(o.recurrenceId));
   const added = onlyOn(series, 'movedOverrides', moved, kept);
+  // Checked before its times are used.
+  const write = seriesWrite(series, ctx.user.id, [...kept, ...added]);
   const answered = answeredOccurrences(ctx.deps.db, row.id);
   const moveTo =
     row.rrule && series.allDay === row.allDay && series.start !== row.start
       ? shiftedBy(row.start, series.start, series.allDay)
       : null;
   return {
-    series: seriesWrite(series, ctx.user.id, [...kept, ...added]),
+    series: write,
     replaceOverrides: {
       drop: existing.filter((o) => !kept.includes(o)).map((o) => o.recurrenceId),
       add: added,
@@ -267,6 +269,9 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
             "A new event's occurrence starts at revision 1",
           );
       const overrides = onlyOn(split.series, 'split.overrides', moved);
+      // Both revisions are checked before their times are used.
+      const shortened = seriesWrite(series, ctx.user.id, kept);
+      const splitSeries = seriesWrite(split.series, ctx.user.id, overrides);
       // The attendees' answers from the split on go to the new series, each as far as its start
       // moved from the occurrence it splits at (where that is still an occurrence of it).
       const moveTo =
@@ -282,11 +287,11 @@ function updateChange(ctx: AuthedContext, input: UpdateInput): CalendarChangeInp
         : [];
       return {
         ...base,
-        series: seriesWrite(series, ctx.user.id, kept),
+        series: shortened,
         dropOverridesFrom: recurrenceId,
         split: {
           id: split.eventId,
-          series: seriesWrite(split.series, ctx.user.id, overrides),
+          series: splitSeries,
           overrides,
           answerMoves,
         },
