@@ -23,6 +23,25 @@ function localTime(instant: string, timeZone: string): string {
 
 const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
 
+/**
+ * Tampers as a server could: copies a user's answers for single occurrences of an event to
+ * another occurrence, straight in the database file.
+ */
+function copyAnswers(
+  handle: ReturnType<typeof createDb>,
+  eventId: string,
+  userId: string,
+  recurrenceId: string,
+) {
+  handle.sqlite
+    .prepare(
+      `insert into calendar_occurrence_answers
+         select event_id, user_id, ?, status, rsvp_ref, rsvp_device, updated_at
+         from calendar_occurrence_answers where event_id = ? and user_id = ?`,
+    )
+    .run(recurrenceId, eventId, userId);
+}
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -423,16 +442,26 @@ describe('calendar: time', () => {
     // A split that takes along an occurrence never changed on its own.
     const { id: splitRef } = await alice.client.messages.send(notes, { text: 'placeholder' });
     const weekly = { ...series, start: event.start, end: event.end, rrule: 'FREQ=WEEKLY' };
-    const bogus = await alice.client.api.calendar.update
-      .mutate({
+    // From the third occurrence on, taking the fourth along (changed on its own or not).
+    const split = (expectedRevision: number, zone: Partial<typeof series> = {}) =>
+      alice.client.api.calendar.update.mutate({
         eventId: event.id,
-        expectedRevision: 1,
+        expectedRevision,
         scope: 'following',
         recurrenceId: '2027-01-18T10:00:00Z',
-        series: { ...weekly, rrule: 'FREQ=WEEKLY;UNTIL=20270118T095959Z', revision: 2 },
+        series: {
+          ...weekly,
+          rrule: 'FREQ=WEEKLY;UNTIL=20270118T095959Z',
+          revision: expectedRevision + 1,
+        },
         split: {
           eventId: randomBytes(16).toString('hex'),
-          series: { ...weekly, start: '2027-01-18T10:00:00Z', end: '2027-01-18T11:00:00Z' },
+          series: {
+            ...weekly,
+            ...zone,
+            start: '2027-01-18T10:00:00Z',
+            end: '2027-01-18T11:00:00Z',
+          },
           overrides: [
             {
               from: '2027-01-25T10:00:00Z',
@@ -448,8 +477,8 @@ describe('calendar: time', () => {
             },
           ],
         },
-      })
-      .catch((error: unknown) => error);
+      });
+    const bogus = await split(1).catch((error: unknown) => error);
     expect(apiErrorCode(bogus)).toBe('BAD_REQUEST');
     expect(fieldErrors(bogus)).toHaveProperty(['split.overrides.0.from']);
     // With an occurrence changed on its own, a new revision in a zone that does not exist.
@@ -459,43 +488,15 @@ describe('calendar: time', () => {
       { scope: 'this', recurrenceId: '2027-01-25T10:00:00Z' },
     );
     const current = await alice.client.calendar.get(event.id);
-    const nowhere = { ...weekly, timeZone: 'Europe/Atlantis' };
+    const nowhere = { timeZone: 'Europe/Atlantis' };
     for (const attempt of [
       alice.client.api.calendar.update.mutate({
         eventId: event.id,
         expectedRevision: current.revision,
         scope: 'all',
-        series: { ...nowhere, revision: current.revision + 1 },
+        series: { ...weekly, ...nowhere, revision: current.revision + 1 },
       }),
-      alice.client.api.calendar.update.mutate({
-        eventId: event.id,
-        expectedRevision: current.revision,
-        scope: 'following',
-        recurrenceId: '2027-01-18T10:00:00Z',
-        series: {
-          ...weekly,
-          rrule: 'FREQ=WEEKLY;UNTIL=20270118T095959Z',
-          revision: current.revision + 1,
-        },
-        split: {
-          eventId: randomBytes(16).toString('hex'),
-          series: { ...nowhere, start: '2027-01-18T10:00:00Z', end: '2027-01-18T11:00:00Z' },
-          overrides: [
-            {
-              from: '2027-01-25T10:00:00Z',
-              override: {
-                recurrenceId: '2027-01-25T10:00:00Z',
-                revision: 1,
-                allDay: false,
-                start: '2027-01-25T12:00:00Z',
-                end: '2027-01-25T13:00:00Z',
-                timeZone: 'UTC',
-                contentRef: splitRef,
-              },
-            },
-          ],
-        },
-      }),
+      split(current.revision, nowhere),
     ]) {
       const failure = await attempt.catch((error: unknown) => error);
       expect(apiErrorCode(failure)).toBe('BAD_REQUEST');
@@ -894,13 +895,7 @@ describe('calendar: people', () => {
         .prepare('select count(*) as n from calendar_occurrence_answers where event_id = ?')
         .get(event.id) as { n: number };
     try {
-      handle.sqlite
-        .prepare(
-          `insert into calendar_occurrence_answers
-             select event_id, user_id, '2027-06-21T10:00:00Z', status, rsvp_ref, rsvp_device, updated_at
-             from calendar_occurrence_answers where event_id = ? and user_id = ?`,
-        )
-        .run(event.id, bob.id);
+      copyAnswers(handle, event.id, bob.id, '2027-06-21T10:00:00Z');
       expect(await answers(alice)).toEqual(both);
 
       // A move that leaves the answered occurrences off the series drops their answers.
@@ -956,16 +951,8 @@ describe('calendar: people', () => {
     expect(await answers()).toEqual(later);
     // A copy of the answer left at its old time, now another occurrence's, is not believed.
     const handle = createDb(server.app.databasePath);
-    const copy = () =>
-      handle.sqlite
-        .prepare(
-          `insert into calendar_occurrence_answers
-             select event_id, user_id, '2027-07-12T09:00:00Z', status, rsvp_ref, rsvp_device, updated_at
-             from calendar_occurrence_answers where event_id = ? and user_id = ?`,
-        )
-        .run(event.id, bob.id);
     try {
-      copy();
+      copyAnswers(handle, event.id, bob.id, '2027-07-12T09:00:00Z');
       expect(await answers()).toEqual(later);
       handle.sqlite
         .prepare(
