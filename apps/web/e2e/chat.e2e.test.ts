@@ -177,6 +177,13 @@ describe('chatting end to end in the browser', () => {
     await send(bob, 'Bob is in as well');
     await expectVisible(message(alice, 'Bob is in as well'));
     await expectVisible(message(carol, 'Bob is in as well'));
+    // Carol has the group open: the new message never shows as unread in her list.
+    expect(
+      await carol
+        .getByRole('navigation', { name: 'Conversations' })
+        .getByRole('link', { name: /^Launch plans.*unread/ })
+        .count(),
+    ).toBe(0);
     await snap(carol, 'group-desktop');
   });
 

@@ -9,6 +9,7 @@ import { PageHeading } from '../../components/page-heading.tsx';
 import { EmptyState, ErrorAlert, SkeletonList } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { formatAbsolute, formatRelative, useNow } from '../../lib/time.ts';
+import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { useLocalPrefs } from '../e2ee/local-prefs.ts';
 import { notificationPermission, requestNotificationPermission } from '../e2ee/notifications.ts';
@@ -58,39 +59,47 @@ function ConversationLink({
   now: number;
 }) {
   const { user } = useReadyE2ee();
+  const visible = usePageVisible();
   const preview = previewText(conversation, user.id);
   const when = conversation.lastMessage?.sentAt ?? conversation.lastActivityAt;
   return (
     <NavLink to={`/c/${conversation.id}`} className="conversation-link">
-      <ConversationAvatar conversation={conversation} online={online} />
-      <span className="conversation-body">
-        <span className="conversation-top">
-          <span className="conversation-title">{conversation.title}</span>
-          {online && <span className="sr-only">, online</span>}
-          <time
-            className="conversation-time"
-            dateTime={when.toISOString()}
-            title={formatAbsolute(when)}
-          >
-            {now - when.getTime() < 86_400_000 ? clockTime(when) : formatRelative(when, now)}
-          </time>
-        </span>
-        <span className="conversation-bottom">
-          <span className={`conversation-preview${preview.muted ? ' muted' : ''}`}>
-            {preview.text}
-          </span>
-          {conversation.unread > 0 && (
-            <span className="unread-badge">
-              <span aria-hidden="true">
-                {conversation.unread > 99 ? '99+' : conversation.unread}
+      {({ isActive }) => {
+        // The conversation on screen is being read: its newest messages are marked read as they
+        // arrive, so no badge flashes while the server catches up.
+        const unread = isActive && visible ? 0 : conversation.unread;
+        return (
+          <>
+            <ConversationAvatar conversation={conversation} online={online} />
+            <span className="conversation-body">
+              <span className="conversation-top">
+                <span className="conversation-title">{conversation.title}</span>
+                {online && <span className="sr-only">, online</span>}
+                <time
+                  className="conversation-time"
+                  dateTime={when.toISOString()}
+                  title={formatAbsolute(when)}
+                >
+                  {now - when.getTime() < 86_400_000 ? clockTime(when) : formatRelative(when, now)}
+                </time>
               </span>
-              <span className="sr-only">
-                , {conversation.unread} unread {conversation.unread === 1 ? 'message' : 'messages'}
+              <span className="conversation-bottom">
+                <span className={`conversation-preview${preview.muted ? ' muted' : ''}`}>
+                  {preview.text}
+                </span>
+                {unread > 0 && (
+                  <span className="unread-badge">
+                    <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
+                    <span className="sr-only">
+                      , {unread} unread {unread === 1 ? 'message' : 'messages'}
+                    </span>
+                  </span>
+                )}
               </span>
             </span>
-          )}
-        </span>
-      </span>
+          </>
+        );
+      }}
     </NavLink>
   );
 }

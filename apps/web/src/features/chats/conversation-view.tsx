@@ -1,5 +1,6 @@
 import { IconButton } from '../../components/icon-button.tsx';
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useOutletContext, useParams, useSearchParams } from 'react-router';
 import {
@@ -50,16 +51,6 @@ export interface ChatsOutletContext {
 
 /** Repeat "typing" at most this often while the user types. */
 const TYPING_EVERY_MS = 3_000;
-
-function usePageVisible(): boolean {
-  return useSyncExternalStore(
-    (listener) => {
-      document.addEventListener('visibilitychange', listener);
-      return () => document.removeEventListener('visibilitychange', listener);
-    },
-    () => document.visibilityState === 'visible',
-  );
-}
 
 function listNames(names: string[]): string {
   if (names.length <= 1) return names.join('');
