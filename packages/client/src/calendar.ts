@@ -332,18 +332,25 @@ const parseAnswerCarries = (value: string | undefined) =>
     ([ref, at]) => typeof ref === 'string' && (at === null || typeof at === 'string'),
   );
 
-/** The message of each verified answer of an event, and whether it was carried from another. */
+/** Where a verified answer came from: its message, and whether it was carried from another. */
 interface AnswerSource {
   ref: string;
   carried: boolean;
   /** The series revision the attendee answered. */
   revision: number;
 }
+
+/** A verified answer of an event, as its next revision needs it. */
+interface VerifiedAnswer extends AnswerSource {
+  userId: string;
+  /** The occurrence it counts for (null: the series). */
+  recurrenceId: string | null;
+  /** The occurrence it was given for (null: the series). */
+  answeredFor: string | null;
+}
+
 interface AnswerSources {
-  /** By attendee. */
-  series: Map<string, AnswerSource>;
-  /** By attendee, then occurrence. */
-  occurrences: Map<string, Map<string, AnswerSource>>;
+  answers: VerifiedAnswer[];
   /** The revision that last moved the series' start (0: none has). */
   movedAt: number;
 }
@@ -709,15 +716,14 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         record.conversationId === event.conversationId &&
         (answeredFor === undefined) === (recurrenceId === undefined) &&
         answersCarried.has(`${ref} ${recurrenceId ?? ''}`);
-      const forThis =
-        carried ||
-        (toHex(content.eventId) === event.id &&
-          ((answeredFor === recurrenceId &&
-            (recurrenceId === undefined || content.revision >= movedAt)) ||
-            (answeredFor !== undefined &&
-              recurrenceId !== undefined &&
-              answersMoved.has(`${answeredFor} ${recurrenceId}`))));
-      if (!forThis) return null;
+      const whereGiven =
+        answeredFor === recurrenceId && (recurrenceId === undefined || content.revision >= movedAt);
+      const whereMoved =
+        answeredFor !== undefined &&
+        recurrenceId !== undefined &&
+        answersMoved.has(`${answeredFor} ${recurrenceId}`);
+      const ofThisEvent = toHex(content.eventId) === event.id;
+      if (!carried && !(ofThisEvent && (whereGiven || whereMoved))) return null;
       return {
         status: claimed.status,
         comment: content.fields.comment || null,
@@ -725,22 +731,22 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         source: { ref, carried, revision: content.revision },
       };
     }
-    const answerSources: AnswerSources = { series: new Map(), occurrences: new Map(), movedAt };
+    const answers: VerifiedAnswer[] = [];
     const attendees: CalendarAttendee[] = [];
     for (const a of event.attendees) {
       const occurrences: CalendarOccurrenceAnswer[] = [];
-      const occurrenceSources = new Map<string, AnswerSource>();
       for (const o of a.occurrences) {
         const verified = await answer(a.userId, o, o.recurrenceId);
         if (!verified) continue;
         const { source, ...rest } = verified;
         // Verified for this occurrence, so it names one.
-        occurrences.push({ ...rest, recurrenceId: o.recurrenceId, answeredFor: rest.answeredFor! });
-        occurrenceSources.set(o.recurrenceId, source);
+        const answeredFor = rest.answeredFor!;
+        occurrences.push({ ...rest, recurrenceId: o.recurrenceId, answeredFor });
+        answers.push({ ...source, userId: a.userId, recurrenceId: o.recurrenceId, answeredFor });
       }
-      answerSources.occurrences.set(a.userId, occurrenceSources);
       const series = await answer(a.userId, a, undefined);
-      if (series) answerSources.series.set(a.userId, series.source);
+      if (series)
+        answers.push({ ...series.source, userId: a.userId, recurrenceId: null, answeredFor: null });
       attendees.push({
         userId: a.userId,
         username: a.username,
@@ -765,7 +771,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
       attendees,
       overrides,
     };
-    sources.set(verified, answerSources);
+    sources.set(verified, { answers, movedAt });
     return verified;
   }
 
@@ -889,21 +895,16 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     keep: (userId: string) => boolean,
     to?: (recurrenceId: string) => string,
   ): SignedAnswers {
-    const answerSources = sources.get(event);
-    const movedAt = to ? revision : (answerSources?.movedAt ?? 0);
+    const verified = sources.get(event);
+    const movedAt = to ? revision : (verified?.movedAt ?? 0);
     const moves = new Map<string, AnswerMove>();
     const carries: AnswerCarry[] = [];
-    for (const a of event.attendees) {
+    for (const a of verified?.answers ?? []) {
       if (!keep(a.userId)) continue;
-      const series = answerSources?.series.get(a.userId);
-      if (series?.carried) carries.push([series.ref, null]);
-      for (const o of a.occurrences) {
-        const at = to ? to(o.recurrenceId) : o.recurrenceId;
-        const source = answerSources?.occurrences.get(a.userId)?.get(o.recurrenceId);
-        if (source?.carried) carries.push([source.ref, at]);
-        else if (at !== o.answeredFor || (source?.revision ?? 0) < movedAt)
-          moves.set(`${o.answeredFor} ${at}`, [o.answeredFor, at]);
-      }
+      const at = a.recurrenceId !== null && to ? to(a.recurrenceId) : a.recurrenceId;
+      if (a.carried) carries.push([a.ref, at]);
+      else if (at !== null && (at !== a.answeredFor || a.revision < movedAt))
+        moves.set(`${a.answeredFor} ${at}`, [a.answeredFor!, at]);
     }
     return {
       answersMoved: [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m),
@@ -923,19 +924,13 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     keep: (userId: string) => boolean,
     to: ((recurrenceId: string) => string) | null,
   ): AnswerCarry[] {
-    const answerSources = sources.get(event);
     const from = toMs(recurrenceId, event.allDay);
     const carries: AnswerCarry[] = [];
-    for (const a of event.attendees) {
+    for (const a of sources.get(event)?.answers ?? []) {
       if (!keep(a.userId)) continue;
-      const series = answerSources?.series.get(a.userId);
-      if (series) carries.push([series.ref, null]);
-      if (!to) continue;
-      for (const o of a.occurrences) {
-        const source = answerSources?.occurrences.get(a.userId)?.get(o.recurrenceId);
-        if (source && toMs(o.recurrenceId, event.allDay) >= from)
-          carries.push([source.ref, to(o.recurrenceId)]);
-      }
+      if (a.recurrenceId === null) carries.push([a.ref, null]);
+      else if (to && toMs(a.recurrenceId, event.allDay) >= from)
+        carries.push([a.ref, to(a.recurrenceId)]);
     }
     return carries.sort(([a], [b]) => a.localeCompare(b));
   }
