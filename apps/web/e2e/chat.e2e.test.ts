@@ -184,6 +184,13 @@ describe('chatting end to end in the browser', () => {
         .getByRole('link', { name: /^Launch plans.*unread/ })
         .count(),
     ).toBe(0);
+    // …and her list already shows it as the group's latest message.
+    expect(
+      await carol
+        .getByRole('navigation', { name: 'Conversations' })
+        .getByRole('link', { name: /^Launch plans.*: Bob is in as well/ })
+        .count(),
+    ).toBe(1);
     await snap(carol, 'group-desktop');
   });
 

@@ -4,6 +4,7 @@ import { errorMessage } from '../../lib/api-errors.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import type { ConversationsData } from '../e2ee/e2ee-provider.tsx';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
+import { sortByActivity } from './conversation-list.ts';
 
 /**
  * The conversation list, most recently active first. Previews come from what this device already
@@ -28,10 +29,6 @@ export function useConversations() {
     },
     staleTime: 30_000,
   });
-}
-
-function sortByActivity<T extends { lastActivityAt: Date }>(items: T[]): T[] {
-  return [...items].sort((a, b) => b.lastActivityAt.getTime() - a.lastActivityAt.getTime());
 }
 
 /** Online state of users who share a conversation with the signed-in user. */

@@ -15,6 +15,7 @@ import {
 import { errorMessage, isUnauthorized } from '../../lib/api-errors.ts';
 import { forgetSession } from '../../lib/query-client.ts';
 import { isCarriedAlong } from '../chats/timeline.ts';
+import { withArrivedMessage } from '../chats/conversation-list.ts';
 import type { SessionUser } from '../auth/use-session.ts';
 import { describeUserAgent } from '../settings/describe-user-agent.ts';
 import { E2eeContext, type E2eeState, type IdentityAlert } from './e2ee-context.ts';
@@ -167,6 +168,10 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
         case 'message':
           typing.stopped(event.message.conversationId, event.message.sender.id);
           invalidate(e2eeKeys.messages(user.id, event.message.conversationId));
+          queryClient.setQueryData<ConversationsData>(
+            conversationsKey,
+            (data) => data && withArrivedMessage(data, event.message, user.id),
+          );
           invalidate(conversationsKey);
           notify(event);
           break;
