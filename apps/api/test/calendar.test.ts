@@ -385,6 +385,64 @@ describe('calendar: time', () => {
     ]);
   });
 
+  it('keeps what the occurrence split at said of its own', async () => {
+    const alice = await person(server.url, 'split-at');
+    const { event } = await alice.client.calendar.create({
+      title: 'Daily sync',
+      allDay: false,
+      start: '2027-06-07T09:00:00Z',
+      end: '2027-06-07T09:15:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=DAILY;COUNT=6',
+    });
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'Daily sync (demo)', location: 'Room 4' },
+      { scope: 'this', recurrenceId: '2027-06-08T09:00:00Z' },
+    );
+    await alice.client.calendar.update(
+      event.id,
+      { title: 'Daily sync (retro)' },
+      { scope: 'this', recurrenceId: '2027-06-10T09:00:00Z' },
+    );
+    // Moved an hour later from the demo on: the form sends only what was changed.
+    const { eventId: later } = await alice.client.calendar.update(
+      event.id,
+      { start: '2027-06-08T10:00:00Z', end: '2027-06-08T10:15:00Z' },
+      { scope: 'following', recurrenceId: '2027-06-08T09:00:00Z' },
+    );
+    const list = async () =>
+      (await alice.client.calendar.list({ from: day('2027-06-07'), to: day('2027-06-13') }))
+        .occurrences;
+    expect((await list()).map((o) => [o.start, o.title, o.location])).toEqual([
+      ['2027-06-07T09:00:00Z', 'Daily sync', ''],
+      ['2027-06-08T10:00:00Z', 'Daily sync (demo)', 'Room 4'],
+      ['2027-06-09T10:00:00Z', 'Daily sync', ''],
+      ['2027-06-10T10:00:00Z', 'Daily sync (retro)', ''],
+      ['2027-06-11T10:00:00Z', 'Daily sync', ''],
+      ['2027-06-12T10:00:00Z', 'Daily sync', ''],
+    ]);
+    const split = await alice.client.calendar.get(later);
+    expect(split.title).toBe('Daily sync');
+    expect(split.overrides.map((o) => [o.recurrenceId, o.revision, o.title])).toEqual([
+      ['2027-06-08T10:00:00Z', 1, 'Daily sync (demo)'],
+      ['2027-06-10T10:00:00Z', 1, 'Daily sync (retro)'],
+    ]);
+
+    // Split again at the retro, renaming from there on: the edit is what it says now.
+    const { eventId: renamed } = await alice.client.calendar.update(
+      later,
+      { title: 'Stand-up' },
+      { scope: 'following', recurrenceId: '2027-06-10T10:00:00Z' },
+    );
+    expect((await list()).slice(3).map((o) => [o.start, o.title])).toEqual([
+      ['2027-06-10T10:00:00Z', 'Stand-up'],
+      ['2027-06-11T10:00:00Z', 'Stand-up'],
+      ['2027-06-12T10:00:00Z', 'Stand-up'],
+    ]);
+    expect((await alice.client.calendar.get(renamed)).overrides).toEqual([]);
+  });
+
   it('answers malformed input with BAD_REQUEST and the field, never a server error', async () => {
     const alice = await person(server.url, 'raw');
     const { id: notes } = await alice.client.conversations.openNotes();

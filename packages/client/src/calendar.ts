@@ -962,6 +962,26 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
   }
 
   /**
+   * The content of an occurrence changed on its own with `changes` applied, or null where that is
+   * just the series' content (`series`).
+   */
+  function ownContent(
+    o: CalendarOverride,
+    changes: CalendarEventChanges,
+    series: CalendarContentFields,
+  ): CalendarContentFields | null {
+    const own: CalendarContentFields = {
+      title: changes.title ?? o.title,
+      description: changes.description ?? o.description,
+      location: changes.location ?? o.location,
+      notes: changes.notes ?? o.notes,
+    };
+    return (Object.keys(own) as (keyof CalendarContentFields)[]).some((k) => own[k] !== series[k])
+      ? own
+      : null;
+  }
+
+  /**
    * Re-signs moved occurrences for the series revision `revision` of `eventId` (`series`) that
    * carries them, each as its revision `revisionOf(o)`, pushing each message id onto `refs` as it
    * goes out. Returns them as the API takes them.
@@ -1164,7 +1184,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           rrule: ruleEndingBefore(event.rrule!, rid, event.allDay),
           exdates: current.exdates.filter((d) => toMs(d, event.allDay) < ridMs),
         };
-        const { times } = occurrenceTimes(event, rid);
+        const { override: splitAt, times } = occurrenceTimes(event, rid);
         const fresh = applyChanges(
           {
             ...current,
@@ -1188,6 +1208,18 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           // The one split at gives the new series its times; those after it keep their own.
           const after = event.overrides.filter((o) => toMs(o.recurrenceId, event.allDay) > ridMs);
           moves = overridesMoved(after, fresh.allDay, delta);
+          // What the one split at says of its own (a title, a room) stays with it, as the new
+          // series' first occurrence changed on its own, with this edit's changes on top.
+          const own = splitAt && ownContent(splitAt, changes, fresh);
+          if (own) {
+            const { allDay, start, end, timeZone } = fresh;
+            moves.unshift({
+              from: rid,
+              to: moveTo(rid),
+              times: { allDay, start, end, timeZone },
+              o: { ...splitAt, ...own },
+            });
+          }
         }
         checkSeries(fresh, me.id);
         const newEventId = newId();
