@@ -12,5 +12,7 @@ export default defineConfig({
     // A real build, a real server and a real browser: slow on a shared machine, so be generous.
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // A page that reloads decrypts everything again before it shows it: give polls 10 s, not 1.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
