@@ -275,6 +275,38 @@ describe('chatting end to end in the browser', () => {
     await snap(bob, 'settings-safety-numbers-phone-dark');
   });
 
+  it('the calendar opens on one day on a phone, and remembers the view picked', async () => {
+    await bob
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Calendar' })
+      .click();
+    await expectVisible(heading(bob, 'Calendar'));
+    const views = bob.getByRole('group', { name: 'View' });
+    const pressed = (name: string) =>
+      views.getByRole('button', { name, exact: true }).getAttribute('aria-pressed');
+    await expect.poll(() => pressed('Day')).toBe('true');
+    // The actions fit one row: the shorter "Export" names the same button.
+    await expectVisible(bob.getByRole('button', { name: 'Export', exact: true }));
+    await snap(bob, 'calendar-phone-dark');
+    await views.getByRole('button', { name: 'Week', exact: true }).click();
+    await bob.reload();
+    await expectVisible(heading(bob, 'Calendar'));
+    await expect.poll(() => pressed('Week')).toBe('true');
+    // Alice's desktop opens on the week.
+    await alice
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Calendar' })
+      .click();
+    await expect
+      .poll(() =>
+        alice
+          .getByRole('group', { name: 'View' })
+          .getByRole('button', { name: 'Week', exact: true })
+          .getAttribute('aria-pressed'),
+      )
+      .toBe('true');
+  });
+
   it('ran without uncaught errors or Content Security Policy violations', () => {
     // The pages run under the server's own CSP, which must allow the WebAssembly that message
     // encryption compiles ('wasm-unsafe-eval') and nothing inline.

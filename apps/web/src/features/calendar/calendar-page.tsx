@@ -39,6 +39,7 @@ import { icsFileName, icsFromEvent } from './ics.ts';
 import { ImportDialog } from './import-dialog.tsx';
 import type { CalendarConflict, CalendarOccurrence, CalendarScope } from './types.ts';
 import { calendarKeys, useDisplayZone, useOccurrences } from './use-calendar.ts';
+import { useStoredChoice } from '../../lib/use-stored-choice.ts';
 
 const VIEWS = [
   { name: 'dayGridMonth', label: 'Month' },
@@ -48,6 +49,18 @@ const VIEWS = [
 ] as const;
 
 type ViewName = (typeof VIEWS)[number]['name'];
+
+/** Narrower than this, a week's seven columns are too tight to read: Day is the first view. */
+const PHONE_WIDTH = '(max-width: 639px)';
+
+/** The view last picked in this browser; otherwise Day on a phone, Week elsewhere. */
+function useSavedView(userId: string) {
+  return useStoredChoice<ViewName>(
+    `securechat:calendar-view:${userId}`,
+    (saved) => VIEWS.find((v) => v.name === saved)?.name ?? null,
+    () => (window.matchMedia(PHONE_WIDTH).matches ? 'timeGridDay' : 'timeGridWeek'),
+  );
+}
 
 const PLUGINS = [dayGridPlugin, timeGridPlugin, listPlugin, interactionPlugin, classicThemePlugin];
 
@@ -168,7 +181,9 @@ function CalendarScreen() {
   const calendarRef = useRef<CalendarRef>(null);
   const [range, setRange] = useState<{ from: Date; to: Date } | null>(null);
   const [title, setTitle] = useState('');
-  const [view, setView] = useState<ViewName>('timeGridWeek');
+  const [savedView, saveView] = useSavedView(user.id);
+  // The view on screen: the saved one, or another reached through a day's link.
+  const [view, setView] = useState<ViewName>(savedView);
   // null: my calendar (events I organize or am invited to); otherwise all of one conversation's.
   const [shown, setShown] = useState<string | null>(null);
   const occurrences = useOccurrences(range, shown);
@@ -337,7 +352,7 @@ function CalendarScreen() {
               aria-disabled={count === 0 || undefined}
               onClick={() => count > 0 && void exportRange()}
             >
-              Export shown range
+              Export<span className="calendar-wide-only"> shown range</span>
             </button>
             <button type="button" className="btn btn-primary" onClick={newEvent}>
               New event
@@ -375,6 +390,7 @@ function CalendarScreen() {
               onClick={() => {
                 api()?.changeView(v.name);
                 setView(v.name);
+                saveView(v.name);
               }}
             >
               {v.label}
@@ -422,7 +438,7 @@ function CalendarScreen() {
         <FullCalendar
           ref={calendarRef}
           plugins={PLUGINS}
-          initialView="timeGridWeek"
+          initialView={savedView}
           headerToolbar={false}
           timeZone={zone}
           // Month and agenda grow with their content; the time grids scroll inside (to 8:00).

@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { readLocalPrefs } from '../e2ee/local-prefs.ts';
 import { showReminderNotification } from '../e2ee/notifications.ts';
 import { browserZone, isZone } from './calendar-time.ts';
+import { useStoredChoice } from '../../lib/use-stored-choice.ts';
 
 /** React Query keys of the calendar, under the user's end-to-end prefix (see e2eeKeys). */
 export const calendarKeys = {
@@ -81,30 +82,11 @@ export function CalendarLive() {
   return null;
 }
 
-const zoneKey = (userId: string) => `securechat:calendar-zone:${userId}`;
-
 /** The zone the calendar is shown in: the browser's, unless the user picked another here. */
 export function useDisplayZone(userId: string): [string, (zone: string | null) => void] {
-  const [zone, setZoneState] = useState(() => {
-    try {
-      const saved = window.localStorage.getItem(zoneKey(userId));
-      if (saved && isZone(saved)) return saved;
-    } catch {
-      // Storage blocked: the browser's zone.
-    }
-    return browserZone();
-  });
-  const setZone = useCallback(
-    (next: string | null) => {
-      try {
-        if (next === null) window.localStorage.removeItem(zoneKey(userId));
-        else window.localStorage.setItem(zoneKey(userId), next);
-      } catch {
-        // Kept for this page's life only.
-      }
-      setZoneState(next ?? browserZone());
-    },
-    [userId],
+  return useStoredChoice<string>(
+    `securechat:calendar-zone:${userId}`,
+    (saved) => (isZone(saved) ? saved : null),
+    browserZone,
   );
-  return [zone, setZone];
 }
