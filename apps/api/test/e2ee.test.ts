@@ -1,6 +1,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createClient, type SecureChatClient } from '@securechat/client';
+import {
+  createClient,
+  MemoryKeyStore,
+  type KeyStore,
+  type SecureChatClient,
+} from '@securechat/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../src/app.ts';
@@ -174,6 +179,51 @@ describe('end-to-end messaging', () => {
       expect(content.includes(Buffer.from(canary, 'utf16le')), path).toBe(false);
     }
     expect(server.logs.join('\n')).not.toContain(canary);
+  });
+
+  it('keeps a message readable when the device stops between decrypting it and storing it', async () => {
+    const alice = await person(server.url, 'stop-a');
+    // Bob's storage, which can stop the device at the write of one key: that write fails and
+    // nothing after it happens, as when a tab is closed or reloaded mid-way.
+    const disk = new MemoryKeyStore();
+    let stopAt: string | null = null;
+    const storage: KeyStore = {
+      get: (key) => disk.get(key),
+      keys: (prefix) => disk.keys(prefix),
+      delete: (key) => disk.delete(key),
+      async set(key, value) {
+        if (stopAt !== null && key.endsWith(stopAt)) throw new Error('device stopped');
+        await disk.set(key, value);
+      },
+    };
+    const device = (keyStore: KeyStore, token?: string) =>
+      createClient({
+        url: server.url,
+        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+        deviceName: "stop-b's laptop",
+        keyStore,
+        ...(token ? { token } : {}),
+      });
+    const bob = device(storage);
+    const bobName = uniqueName('stop-b');
+    await bob.auth.register(bobName, PASSWORD);
+    await bob.devices.setup();
+    const { id } = await alice.client.conversations.openDirect(bobName);
+    await alice.client.messages.send(id, { text: 'before the stop' });
+    expect((await bob.messages.list(id)).map((m) => m.text)).toEqual(['before the stop']);
+
+    const sent = await alice.client.messages.send(id, { text: 'read as the tab closed' });
+    stopAt = `/message/${id}/${sent.id}`;
+    await expect(bob.messages.list(id)).rejects.toThrow('device stopped');
+    // The same device starts again on what it had stored, and reads the message.
+    const restarted = device(disk, bob.token!);
+    expect((await restarted.messages.list(id)).map((m) => [m.text, m.undecryptable])).toEqual([
+      ['read as the tab closed', false],
+      ['before the stop', false],
+    ]);
+    // And the running device, once its storage works again, reads it too.
+    stopAt = null;
+    expect((await bob.messages.list(id)).map((m) => m.text)).toContain('read as the tab closed');
   });
 
   it('sends a client message id once even when the same send is retried', async () => {

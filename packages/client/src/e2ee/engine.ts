@@ -1091,9 +1091,13 @@ export class Engine {
       content: null,
       deleted: dto.deleted,
     };
+    let state: EpochState | undefined;
     if (!dto.deleted && dto.ciphertext) {
       try {
-        record.content = await this.#decrypt(dto, fromBase64Url(dto.ciphertext));
+        ({ content: record.content, state } = await this.#decrypt(
+          dto,
+          fromBase64Url(dto.ciphertext),
+        ));
       } catch (error) {
         if (!(error instanceof AuthenticationError) && !(error instanceof TypeError)) throw error;
         this.notify({
@@ -1104,12 +1108,27 @@ export class Engine {
         });
       }
     }
-    await this.local.setMessage(record);
+    // The plaintext is stored before the chain that used up its index. A device that stops
+    // between the two writes (a tab closed or reloaded) then finds the message, or decrypts it
+    // again with its index still unused; the other order would find the index used and no
+    // plaintext, and show the message as undecryptable for good.
+    try {
+      await this.local.setMessage(record);
+    } catch (error) {
+      // Not stored, so not used up either: the next attempt starts from the state on disk.
+      if (state) this.#states.delete(`${conversationId}/${state.epoch}`);
+      throw error;
+    }
+    if (state) await this.#saveState(conversationId, state);
     await this.local.setMessageIdBySeq(conversationId, dto.seq, dto.clientMessageId);
     return record;
   }
 
-  async #decrypt(dto: MessageDto, wire: Uint8Array): Promise<Content> {
+  /** Decrypts a message; the epoch state it advanced is the caller's to save. */
+  async #decrypt(
+    dto: MessageDto,
+    wire: Uint8Array,
+  ): Promise<{ content: Content; state: EpochState | undefined }> {
     const header = peekMessageHeader(wire);
     // The routing facts the server attached must be the ones the sender signed.
     if (
@@ -1134,7 +1153,6 @@ export class Engine {
         (await this.local.getMessage(dto.conversationId, toHex(id))) !== undefined,
     });
     const state = await this.#state(dto.conversationId, header.epoch);
-    if (state) await this.#saveState(dto.conversationId, state);
     if (decrypted.gap) {
       this.notify({
         type: 'messages-missing',
@@ -1143,7 +1161,7 @@ export class Engine {
         count: decrypted.gap.to - decrypted.gap.from,
       });
     }
-    return decrypted.content;
+    return { content: decrypted.content, state };
   }
 
   /** Forgets a deleted message's plaintext on this device. */
