@@ -328,7 +328,8 @@ function CalendarScreen() {
 
   const api = () => calendarRef.current?.getApi();
   const count = occurrences.data?.occurrences.length ?? 0;
-  const rejected = occurrences.data?.rejected.length ?? 0;
+  const rejections = occurrences.data?.rejected ?? [];
+  const rejected = rejections.length;
 
   return (
     <div className="calendar-page">
@@ -420,6 +421,16 @@ function CalendarScreen() {
             by someone other than its organizer, or unreadable on this device) and{' '}
             {rejected === 1 ? 'is' : 'are'} not shown.
           </p>
+          <details>
+            <summary>What failed</summary>
+            <ul>
+              {rejections.map((r) => (
+                <li key={r.eventId}>
+                  Event {r.eventId.slice(0, 8)}: {r.reason}.
+                </li>
+              ))}
+            </ul>
+          </details>
         </div>
       )}
       <div className="calendar-status" role="status">
