@@ -9,6 +9,7 @@ import {
   message,
   openConversation,
   openPage,
+  openSection,
   PHONE,
   problemWatcher,
   send,
@@ -276,10 +277,7 @@ describe('chatting end to end in the browser', () => {
   });
 
   it('the calendar opens on one day on a phone, and remembers the view picked', async () => {
-    await bob
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Calendar' })
-      .click();
+    await openSection(bob, 'Calendar');
     await expectVisible(heading(bob, 'Calendar'));
     const views = bob.getByRole('group', { name: 'View' });
     const pressed = (name: string) =>
@@ -293,10 +291,7 @@ describe('chatting end to end in the browser', () => {
     await expectVisible(heading(bob, 'Calendar'));
     await expect.poll(() => pressed('Week')).toBe('true');
     // Alice's desktop opens on the week.
-    await alice
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Calendar' })
-      .click();
+    await openSection(alice, 'Calendar');
     await expect
       .poll(() =>
         alice

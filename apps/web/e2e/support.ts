@@ -289,8 +289,16 @@ export async function send(page: Page, text: string, timeout = 15_000): Promise<
   await expectVisible(message(page, text), timeout);
 }
 
-export async function openChats(page: Page): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chats' }).click();
+/** Opens a section of the app from the main navigation. */
+export async function openSection(
+  page: Page,
+  name: 'Chats' | 'Calendar' | 'Settings',
+): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
+}
+
+export function openChats(page: Page): Promise<void> {
+  return openSection(page, 'Chats');
 }
 
 export async function openConversation(page: Page, title: string | RegExp): Promise<void> {
