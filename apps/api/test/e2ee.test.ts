@@ -212,18 +212,27 @@ describe('end-to-end messaging', () => {
     await alice.client.messages.send(id, { text: 'before the stop' });
     expect((await bob.messages.list(id)).map((m) => m.text)).toEqual(['before the stop']);
 
+    // Stopped at one message, the same device starts again on what it had stored, and reads it.
     const sent = await alice.client.messages.send(id, { text: 'read as the tab closed' });
     stopAt = `/message/${id}/${sent.id}`;
     await expect(bob.messages.list(id)).rejects.toThrow('device stopped');
-    // The same device starts again on what it had stored, and reads the message.
-    const restarted = device(disk, bob.token!);
+    stopAt = null;
+    const restarted = device(storage, bob.token!);
     expect((await restarted.messages.list(id)).map((m) => [m.text, m.undecryptable])).toEqual([
       ['read as the tab closed', false],
       ['before the stop', false],
     ]);
-    // And the running device, once its storage works again, reads it too.
+    // A write that fails on a device that keeps running: once its storage works again, it reads
+    // the message too (a separate message, so the restarted device has not stored it already).
+    const next = await alice.client.messages.send(id, { text: 'read after the write failed' });
+    stopAt = `/message/${id}/${next.id}`;
+    await expect(restarted.messages.list(id)).rejects.toThrow('device stopped');
     stopAt = null;
-    expect((await bob.messages.list(id)).map((m) => m.text)).toContain('read as the tab closed');
+    expect((await restarted.messages.list(id)).map((m) => [m.text, m.undecryptable])).toEqual([
+      ['read after the write failed', false],
+      ['read as the tab closed', false],
+      ['before the stop', false],
+    ]);
   });
 
   it('sends a client message id once even when the same send is retried', async () => {
