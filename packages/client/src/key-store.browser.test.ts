@@ -1,6 +1,7 @@
 import { generateEd25519KeyPair } from '@securechat/crypto';
 import { describe, expect, it } from 'vitest';
 import { IndexedDbKeyStore } from './key-store-idb.ts';
+import { MemoryKeyStore, type KeyStore } from './key-store.ts';
 
 describe('IndexedDbKeyStore', () => {
   it('stores values and lists keys by prefix, in order', async () => {
@@ -32,5 +33,25 @@ describe('IndexedDbKeyStore', () => {
     );
     expect(signature.byteLength).toBe(64);
     await reopened.close();
+  });
+});
+
+// The client writes a record and goes on changing the object (a message gets its seq): only what
+// was written may be stored, in every store, or a device stopped between two writes would come
+// back with what it never wrote.
+describe.each([
+  ['IndexedDbKeyStore', () => new IndexedDbKeyStore(`test-${Math.random()}`)],
+  ['MemoryKeyStore', () => new MemoryKeyStore()],
+] as [string, () => KeyStore][])('%s', (_, open) => {
+  it('stores a value as it was when written, and reads out a copy', async () => {
+    const store = open();
+    const record = { seq: null as number | null, bytes: new Uint8Array([1]) };
+    await store.set('u1/message/a', record);
+    record.seq = 7;
+    record.bytes[0] = 2;
+    const read = await store.get<typeof record>('u1/message/a');
+    expect(read).toEqual({ seq: null, bytes: new Uint8Array([1]) });
+    read!.seq = 8;
+    expect(await store.get('u1/message/a')).toEqual({ seq: null, bytes: new Uint8Array([1]) });
   });
 });

@@ -12,15 +12,18 @@ export interface KeyStore {
   keys(prefix: string): Promise<string[]>;
 }
 
-/** A KeyStore in memory: everything is lost when the process ends. */
+/**
+ * A KeyStore in memory: everything is lost when the process ends. Values are copied in and out,
+ * as IndexedDB copies them, so a change to an object after it was written is not stored.
+ */
 export class MemoryKeyStore implements KeyStore {
   readonly #data = new Map<string, unknown>();
 
   async get<T>(key: string): Promise<T | undefined> {
-    return this.#data.get(key) as T | undefined;
+    return structuredClone(this.#data.get(key)) as T | undefined;
   }
   async set(key: string, value: unknown): Promise<void> {
-    this.#data.set(key, value);
+    this.#data.set(key, structuredClone(value));
   }
   async delete(key: string): Promise<void> {
     this.#data.delete(key);
