@@ -34,6 +34,33 @@ function collect(client: SecureChatClient) {
   };
 }
 
+/**
+ * A device's storage that can stop the device at one write: that write fails and nothing after it
+ * happens, as when a tab is closed or reloaded mid-way.
+ */
+class StoppableStore implements KeyStore {
+  readonly #disk = new MemoryKeyStore();
+  stopAt: ((key: string, value: unknown) => boolean) | null = null;
+  get = <T>(key: string) => this.#disk.get<T>(key);
+  keys = (prefix: string) => this.#disk.keys(prefix);
+  delete = (key: string) => this.#disk.delete(key);
+  async set(key: string, value: unknown): Promise<void> {
+    if (this.stopAt?.(key, value)) throw new Error('device stopped');
+    await this.#disk.set(key, value);
+  }
+}
+
+/** A client on `keyStore`: a device that starts again on what it stored when given a token. */
+function deviceOn(keyStore: KeyStore, deviceName: string, token?: string) {
+  return createClient({
+    url: server.url,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    deviceName,
+    keyStore,
+    ...(token ? { token } : {}),
+  });
+}
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -183,28 +210,9 @@ describe('end-to-end messaging', () => {
 
   it('keeps a message readable when the device stops between decrypting it and storing it', async () => {
     const alice = await person(server.url, 'stop-a');
-    // Bob's storage, which can stop the device at the write of one key: that write fails and
-    // nothing after it happens, as when a tab is closed or reloaded mid-way.
-    const disk = new MemoryKeyStore();
-    let stopAt: string | null = null;
-    const storage: KeyStore = {
-      get: (key) => disk.get(key),
-      keys: (prefix) => disk.keys(prefix),
-      delete: (key) => disk.delete(key),
-      async set(key, value) {
-        if (stopAt !== null && key.endsWith(stopAt)) throw new Error('device stopped');
-        await disk.set(key, value);
-      },
-    };
-    const device = (keyStore: KeyStore, token?: string) =>
-      createClient({
-        url: server.url,
-        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-        deviceName: "stop-b's laptop",
-        keyStore,
-        ...(token ? { token } : {}),
-      });
-    const bob = device(storage);
+    const storage = new StoppableStore();
+    const device = (token?: string) => deviceOn(storage, "stop-b's laptop", token);
+    const bob = device();
     const bobName = uniqueName('stop-b');
     await bob.auth.register(bobName, PASSWORD);
     await bob.devices.setup();
@@ -214,10 +222,10 @@ describe('end-to-end messaging', () => {
 
     // Stopped at one message, the same device starts again on what it had stored, and reads it.
     const sent = await alice.client.messages.send(id, { text: 'read as the tab closed' });
-    stopAt = `/message/${id}/${sent.id}`;
+    storage.stopAt = (key) => key.endsWith(`/message/${id}/${sent.id}`);
     await expect(bob.messages.list(id)).rejects.toThrow('device stopped');
-    stopAt = null;
-    const restarted = device(storage, bob.token!);
+    storage.stopAt = null;
+    const restarted = device(bob.token!);
     expect((await restarted.messages.list(id)).map((m) => [m.text, m.undecryptable])).toEqual([
       ['read as the tab closed', false],
       ['before the stop', false],
@@ -225,14 +233,69 @@ describe('end-to-end messaging', () => {
     // A write that fails on a device that keeps running: once its storage works again, it reads
     // the message too (a separate message, so the restarted device has not stored it already).
     const next = await alice.client.messages.send(id, { text: 'read after the write failed' });
-    stopAt = `/message/${id}/${next.id}`;
+    storage.stopAt = (key) => key.endsWith(`/message/${id}/${next.id}`);
     await expect(restarted.messages.list(id)).rejects.toThrow('device stopped');
-    stopAt = null;
+    storage.stopAt = null;
     expect((await restarted.messages.list(id)).map((m) => [m.text, m.undecryptable])).toEqual([
       ['read after the write failed', false],
       ['read as the tab closed', false],
       ['before the stop', false],
     ]);
+  });
+
+  it('sends a message once when the device stops while sending it, and a retry finishes it', async () => {
+    const bob = await person(server.url, 'send-stop-b');
+    const storage = new StoppableStore();
+    const device = (token?: string) => deviceOn(storage, "send-stop-a's laptop", token);
+    let alice = device();
+    await alice.auth.register(uniqueName('send-stop-a'), PASSWORD);
+    await alice.devices.setup();
+    const { id } = await alice.conversations.openDirect(bob.username);
+    await alice.messages.send(id, { text: 'before the stops' });
+    const restart = () => (alice = device(alice.token!));
+    const unsent = async () =>
+      (await alice.localHistory.messages(id)).filter((m) => m.seq === null).map((m) => m.text);
+
+    // Stopped before the request left: after the restart the message is there, not sent, and a
+    // retry with its id sends it.
+    const first = 'stopped before the request';
+    const firstId = randomBytes(16).toString('hex');
+    storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
+    await expect(alice.messages.send(id, { text: first, id: firstId })).rejects.toThrow(
+      'device stopped',
+    );
+    storage.stopAt = null;
+    restart();
+    expect(await unsent()).toEqual([first]);
+    await alice.messages.send(id, { text: first, id: firstId });
+    expect(await unsent()).toEqual([]);
+
+    // Stopped after the server took it, before the device wrote down the server's answer: after
+    // the restart it is shown as not sent, and a retry sends the same bytes again, which the
+    // server knows by their id. Bob gets it once, and no further chain index is used up.
+    const second = 'stopped after the server took it';
+    const secondId = randomBytes(16).toString('hex');
+    storage.stopAt = (key, value) =>
+      key.endsWith(`/message/${id}/${secondId}`) && (value as { seq: number | null }).seq !== null;
+    await expect(alice.messages.send(id, { text: second, id: secondId })).rejects.toThrow(
+      'device stopped',
+    );
+    storage.stopAt = null;
+    restart();
+    expect(await unsent()).toEqual([second]);
+    await alice.messages.send(id, { text: second, id: secondId });
+    expect(await unsent()).toEqual([]);
+
+    await alice.messages.send(id, { text: 'after the stops' });
+    const history = await bob.client.messages.list(id);
+    expect(history.map((m) => [m.text, m.undecryptable])).toEqual([
+      ['after the stops', false],
+      [second, false],
+      [first, false],
+      ['before the stops', false],
+    ]);
+    // No index was used for a message the server never kept: Bob sees no gap.
+    expect(await bob.client.localHistory.missing(id)).toEqual([]);
   });
 
   it('sends a client message id once even when the same send is retried', async () => {

@@ -229,6 +229,29 @@ describe('chatting end to end in the browser', () => {
     await search.fill('');
   });
 
+  it('a message that could not be sent stays after a reload, and Retry sends it once', async () => {
+    // Sends fail as on a dead network: the request never reaches the server.
+    await openConversation(alice, new RegExp(`^${names.bob}`));
+    await expectVisible(heading(alice, names.bob, 2));
+    const sends = /\/trpc\/[^?]*messages\.send/;
+    await alice.route(sends, (route) => route.abort());
+    const text = 'Written on the train, sent later';
+    await send(alice, text);
+    const failed = message(alice, text).getByRole('alert');
+    // The client retries a few times, with back-off, before it gives up.
+    await expectVisible(failed.getByText(/^Not sent/), 30_000);
+    await alice.reload();
+    await expectVisible(message(alice, text).getByRole('alert').getByText(/^Not sent/));
+    await snap(alice, 'message-not-sent-desktop');
+    await alice.unroute(sends);
+    await message(alice, text).getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => message(alice, text).getByRole('alert').count()).toBe(0);
+    await expectVisible(message(bob, text));
+    expect(await message(bob, text).count()).toBe(1);
+    // The retry sent the bytes of the first attempt: bob's device sees no message missing.
+    await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+  });
+
   it('safety numbers match on both sides', async () => {
     await alice.getByRole('button', { name: `Safety number with ${names.bob}` }).click();
     const aliceDialog = alice.getByRole('dialog', { name: `Safety number with ${names.bob}` });

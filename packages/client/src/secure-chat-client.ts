@@ -292,6 +292,8 @@ export interface SecureChatClient {
     /**
      * Encrypts and sends a text message. `id` (from {@link newMessageId}) lets a caller show the
      * message before it is sent, and retry a failed send under the same id without a duplicate.
+     * A retry of a message this device stored but never got acknowledged (also after a restart)
+     * sends it as stored; the id of a message already sent just returns.
      */
     send(
       conversationId: string,

@@ -998,6 +998,11 @@ export class Engine {
    * a network failure (the server is idempotent on the id), re-encrypted after the conversation
    * moved to a new epoch. Returns the stored record. A `silent` message does not count as unread
    * for its recipients.
+   *
+   * The id of a message this device stored but the server never acknowledged (a send that failed,
+   * or was cut short by a restart) sends that message as stored, with the bytes it was encrypted
+   * to: a new encryption would use up another chain index, which its recipients would report as
+   * a missing message. The id of a message already sent returns it as it is.
    */
   async send(
     conversationId: string,
@@ -1006,55 +1011,70 @@ export class Engine {
     options: { fileIds?: string[]; silent?: boolean } = {},
   ): Promise<MessageRecord> {
     const device = await this.device();
-    const sentAt = Date.now();
-    const record: MessageRecord = {
-      seq: null,
-      conversationId,
-      clientMessageId,
-      senderUserId: this.me.id,
-      senderDeviceId: toHex(device.deviceId),
-      sentAt,
-      content,
-      deleted: false,
-    };
+    const stored = await this.local.getMessage(conversationId, clientMessageId);
+    const own = stored?.senderUserId === this.me.id && !stored.deleted;
+    if (own && stored.seq !== null) return stored;
+    const record: MessageRecord =
+      own && stored.outgoing
+        ? stored
+        : {
+            seq: null,
+            conversationId,
+            clientMessageId,
+            senderUserId: this.me.id,
+            senderDeviceId: toHex(device.deviceId),
+            sentAt: Date.now(),
+            content,
+            deleted: false,
+          };
     // Saved before sending: this device cannot decrypt its own messages, so the event that
     // echoes it back finds the plaintext here.
-    await this.local.setMessage(record);
-    let wire: Uint8Array | null = null;
-    let epoch = 0;
+    if (record !== stored) await this.local.setMessage(record);
     for (let attempt = 1; ; attempt++) {
-      if (!wire) {
+      if (!record.outgoing) {
         const state = await this.sendState(conversationId);
-        ({ wire } = await encryptMessage({
+        const { wire } = await encryptMessage({
           state,
           sender: device,
-          content,
+          content: record.content!,
           clientMsgId: bytes16(clientMessageId),
-          sentAtMs: sentAt,
-        }));
-        epoch = state.epoch;
+          sentAtMs: record.sentAt,
+        });
+        // The chain index is written down as used before the bytes that use it, and both before
+        // they leave: a device stopped in between never sends two messages at one index.
         await this.#saveState(conversationId, state);
+        record.outgoing = {
+          epoch: state.epoch,
+          wire,
+          ...(options.fileIds?.length ? { fileIds: options.fileIds } : {}),
+          ...(options.silent ? { silent: true } : {}),
+        };
+        await this.local.setMessage(record);
       }
+      const { epoch, wire, fileIds, silent } = record.outgoing;
+      let ack: { seq: number };
       try {
-        const ack = await this.api.messages.send.mutate({
+        ack = await this.api.messages.send.mutate({
           conversationId,
           epoch,
           clientMessageId,
-          sentAt: new Date(sentAt),
+          sentAt: new Date(record.sentAt),
           ciphertext: toBase64Url(wire),
-          ...(options.fileIds?.length ? { fileIds: options.fileIds } : {}),
-          ...(options.silent ? { silent: true } : {}),
+          ...(fileIds?.length ? { fileIds } : {}),
+          ...(silent ? { silent: true } : {}),
         });
-        record.seq = ack.seq;
-        await this.local.setMessage(record);
-        await this.local.setMessageIdBySeq(conversationId, ack.seq, clientMessageId);
-        return record;
       } catch (error) {
         if (attempt >= SEND_ATTEMPTS) throw error;
-        if (isStale(error)) wire = null;
+        if (isStale(error)) delete record.outgoing;
         else if (isTransient(error)) await sleep(Math.min(4000, 250 * 2 ** attempt));
         else throw error;
+        continue;
       }
+      record.seq = ack.seq;
+      delete record.outgoing;
+      await this.local.setMessage(record);
+      await this.local.setMessageIdBySeq(conversationId, ack.seq, clientMessageId);
+      return record;
     }
   }
 
@@ -1070,6 +1090,7 @@ export class Engine {
       let changed = false;
       if (known.seq === null) {
         known.seq = dto.seq;
+        delete known.outgoing;
         changed = true;
       }
       if (dto.deleted && !known.deleted) {

@@ -29,6 +29,19 @@ export interface MessageRecord {
   /** The decrypted content, or null when it failed a check (shown as "could not decrypt"). */
   content: Content | null;
   deleted: boolean;
+  /**
+   * A message of this device that the server has not acknowledged: the bytes that were sent (or
+   * were about to be), so a retry, even after a restart, sends them again instead of using up a
+   * new chain index. Dropped once the message has its seq.
+   */
+  outgoing?: OutgoingMessage;
+}
+
+export interface OutgoingMessage {
+  epoch: number;
+  wire: Bytes;
+  fileIds?: string[];
+  silent?: boolean;
 }
 
 const pad = (n: number) => String(n).padStart(12, '0');
