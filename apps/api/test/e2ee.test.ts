@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import {
   createClient,
   MemoryKeyStore,
+  type ChatMessage,
   type KeyStore,
   type SecureChatClient,
 } from '@securechat/client';
@@ -296,6 +297,42 @@ describe('end-to-end messaging', () => {
     ]);
     // No index was used for a message the server never kept: Bob sees no gap.
     expect(await bob.client.localHistory.missing(id)).toEqual([]);
+  });
+
+  it('shows no edit or reaction that never reached the server, on the device that made it', async () => {
+    const bob = await person(server.url, 'unsent-mod-b');
+    const storage = new StoppableStore();
+    const device = (token?: string) => deviceOn(storage, "unsent-mod-a's laptop", token);
+    const alice = device();
+    const me = await alice.auth.register(uniqueName('unsent-mod-a'), PASSWORD);
+    await alice.devices.setup();
+    const { id } = await alice.conversations.openDirect(bob.username);
+    const sent = await alice.messages.send(id, { text: 'as first written' });
+    // Each stops as it is encrypted (the tab closed), so neither reaches the server.
+    storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
+    await expect(alice.messages.edit(id, sent.id, 'as never sent')).rejects.toThrow(
+      'device stopped',
+    );
+    await expect(alice.messages.react(id, sent.id, '🎉')).rejects.toThrow('device stopped');
+    storage.stopAt = null;
+    const restarted = device(alice.token!);
+    const shown = (messages: ChatMessage[]) =>
+      messages.map((m) => ({
+        text: m.text,
+        edited: m.editedAt !== undefined,
+        reactions: m.reactions,
+      }));
+    const expected = [{ text: 'as first written', edited: false, reactions: [] }];
+    expect(shown(await restarted.localHistory.messages(id))).toEqual(expected);
+    expect(shown(await bob.client.messages.list(id))).toEqual(expected);
+    // Made again and sent, they show on both sides.
+    await restarted.messages.edit(id, sent.id, 'as sent');
+    await restarted.messages.react(id, sent.id, '🎉');
+    const made = [
+      { text: 'as sent', edited: true, reactions: [{ emoji: '🎉', userIds: [me.id] }] },
+    ];
+    expect(shown(await restarted.localHistory.messages(id))).toEqual(made);
+    expect(shown(await bob.client.messages.list(id))).toEqual(made);
   });
 
   it('sends a client message id once even when the same send is retried', async () => {

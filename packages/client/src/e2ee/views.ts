@@ -38,7 +38,9 @@ export function isModifier(record: MessageRecord): boolean {
 
 /**
  * Builds views of the primary messages in `records` (oldest first), applying edits (only the
- * original sender's count) and reactions found among `modifiers`.
+ * original sender's count) and reactions found among `modifiers`. A modifier of this device that
+ * the server has not acknowledged (no seq) is left out: its send may have failed, and no one else
+ * sees it until it arrives.
  */
 export function buildViews(
   records: MessageRecord[],
@@ -47,9 +49,7 @@ export function buildViews(
 ): ChatMessage[] {
   const edits = new Map<string, { text: string; at: number; by: string }>();
   const reactions = new Map<string, Map<string, Map<string, number>>>();
-  for (const m of [...modifiers].sort(
-    (a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || a.sentAt - b.sentAt,
-  )) {
+  for (const m of modifiers.filter((m) => m.seq !== null).sort((a, b) => a.seq! - b.seq!)) {
     const content = m.content;
     if (content?.type === 'edit') {
       edits.set(toHex(content.target), { text: content.text, at: m.sentAt, by: m.senderUserId });
