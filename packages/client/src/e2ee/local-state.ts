@@ -244,7 +244,10 @@ export class LocalState {
   }
 }
 
-/** A jump in a sender's chain: messages the server did not deliver to this device. */
+/**
+ * A jump in a sender's chain: messages that did not reach this device. The server did not deliver
+ * them, or the sender's device encrypted them and never sent them (a failed send it discarded).
+ */
 export interface MissingNotice {
   conversationId: string;
   senderUserId: string;

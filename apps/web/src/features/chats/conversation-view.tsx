@@ -463,7 +463,9 @@ function ConversationScreen({
           </div>
         );
       }
-      case 'missing':
+      case 'missing': {
+        const { count, senderUserId } = row.notice;
+        const it = count === 1 ? 'it' : 'them';
         return (
           <div
             className="timeline-marker timeline-marker-warning"
@@ -472,12 +474,13 @@ function ConversationScreen({
           >
             <AlertIcon width={16} height={16} />
             <span>
-              {row.notice.count === 1 ? 'A message' : `${row.notice.count} messages`} from{' '}
-              {nameOf(row.notice.senderUserId)} never reached this device (the server did not
-              deliver {row.notice.count === 1 ? 'it' : 'them'}).
+              {count === 1 ? 'A message' : `${count} messages`} from {nameOf(senderUserId)} never
+              reached this device: the server did not deliver {it}, or the sender’s device failed to
+              send {it} and discarded {it}.
             </span>
           </div>
         );
+      }
       case 'message': {
         const message = row.message;
         const own = message.sender.id === user.id;
