@@ -299,6 +299,36 @@ describe('end-to-end messaging', () => {
     expect(await bob.client.localHistory.missing(id)).toEqual([]);
   });
 
+  it('retries a file message cut short as the file message it was', async () => {
+    const bob = await person(server.url, 'file-stop-b');
+    const storage = new StoppableStore();
+    const device = (token?: string) => deviceOn(storage, "file-stop-a's laptop", token);
+    const alice = device();
+    await alice.auth.register(uniqueName('file-stop-a'), PASSWORD);
+    await alice.devices.setup();
+    const { id } = await alice.conversations.openDirect(bob.username);
+    await alice.messages.send(id, { text: 'the plan follows' });
+    // The file is uploaded; the device stops as it encrypts the message that carries its key.
+    const messageId = randomBytes(16).toString('hex');
+    storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
+    await expect(
+      alice.files.send(id, new TextEncoder().encode('floor plan'), {
+        name: 'plan.txt',
+        mime: 'text/plain',
+        caption: 'the plan',
+        id: messageId,
+      }),
+    ).rejects.toThrow('device stopped');
+    storage.stopAt = null;
+    // The web app's Retry passes what it shows, the caption: the message is sent as stored.
+    const restarted = device(alice.token!);
+    await restarted.messages.send(id, { text: 'the plan', id: messageId });
+    const received = (await bob.client.messages.list(id)).find((m) => m.id === messageId)!;
+    expect(received).toMatchObject({ text: 'the plan', file: { name: 'plan.txt' } });
+    const opened = await new Response(bob.client.files.open(received.file!)).text();
+    expect(opened).toBe('floor plan');
+  });
+
   it('shows no edit or reaction that never reached the server, on the device that made it', async () => {
     const bob = await person(server.url, 'unsent-mod-b');
     const storage = new StoppableStore();

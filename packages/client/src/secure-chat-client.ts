@@ -1066,13 +1066,11 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
           throw error;
         }
         const e = await getEngine();
-        const fileIds = [toHex(file.fileId), ...(thumbnail ? [toHex(thumbnail.fileId)] : [])];
         const record = await e.withLock(conversationId, () =>
           e.send(
             conversationId,
             { type: 'file', file, thumbnail, caption: sendOptions.caption ?? '' },
             sendOptions.id,
-            { fileIds },
           ),
         );
         return { id: record.clientMessageId, file, thumbnail };

@@ -106,6 +106,13 @@ const COMMIT_ATTEMPTS = 5;
 const SEND_ATTEMPTS = 5;
 const bytes16 = (hex: string) => fromHex(hex, 16);
 
+/** The server-side files a file message refers to: the file and its thumbnail. */
+function attachedFileIds(content: Extract<Content, { type: 'file' }>): string[] {
+  return [content.file, ...(content.thumbnail ? [content.thumbnail] : [])].map((ref) =>
+    toHex(ref.fileId),
+  );
+}
+
 function isStale(error: unknown): boolean {
   return apiErrorCode(error) === 'PRECONDITION_FAILED';
 }
@@ -1000,43 +1007,44 @@ export class Engine {
    * for its recipients.
    *
    * The id of a message this device stored but the server never acknowledged (a send that failed,
-   * or was cut short by a restart) sends that message as stored, with the bytes it was encrypted
-   * to: a new encryption would use up another chain index, which its recipients would report as
-   * a missing message. The id of a message already sent returns it as it is.
+   * or was cut short by a restart) sends that message as stored, whatever `content` says (a file
+   * message stays one), and with the bytes it was encrypted to if it got that far: a new
+   * encryption would use up another chain index, which its recipients would report as a missing
+   * message. The id of a message already sent returns it as it is.
    */
   async send(
     conversationId: string,
     content: Content,
     clientMessageId = toHex(randomBytes(16)),
-    options: { fileIds?: string[]; silent?: boolean } = {},
+    options: { silent?: boolean } = {},
   ): Promise<MessageRecord> {
     const device = await this.device();
     const stored = await this.local.getMessage(conversationId, clientMessageId);
     const own = stored?.senderUserId === this.me.id && !stored.deleted;
     if (own && stored.seq !== null) return stored;
-    const record: MessageRecord =
-      own && stored.outgoing
-        ? stored
-        : {
-            seq: null,
-            conversationId,
-            clientMessageId,
-            senderUserId: this.me.id,
-            senderDeviceId: toHex(device.deviceId),
-            sentAt: Date.now(),
-            content,
-            deleted: false,
-          };
+    const record: MessageRecord = own
+      ? stored
+      : {
+          seq: null,
+          conversationId,
+          clientMessageId,
+          senderUserId: this.me.id,
+          senderDeviceId: toHex(device.deviceId),
+          sentAt: Date.now(),
+          content,
+          deleted: false,
+        };
     // Saved before sending: this device cannot decrypt its own messages, so the event that
     // echoes it back finds the plaintext here.
     if (record !== stored) await this.local.setMessage(record);
     for (let attempt = 1; ; attempt++) {
       if (!record.outgoing) {
+        const sending = record.content ?? content;
         const state = await this.sendState(conversationId);
         const { wire } = await encryptMessage({
           state,
           sender: device,
-          content: record.content!,
+          content: sending,
           clientMsgId: bytes16(clientMessageId),
           sentAtMs: record.sentAt,
         });
@@ -1046,7 +1054,7 @@ export class Engine {
         record.outgoing = {
           epoch: state.epoch,
           wire,
-          ...(options.fileIds?.length ? { fileIds: options.fileIds } : {}),
+          ...(sending.type === 'file' ? { fileIds: attachedFileIds(sending) } : {}),
           ...(options.silent ? { silent: true } : {}),
         };
         await this.local.setMessage(record);
