@@ -299,6 +299,45 @@ describe('end-to-end messaging', () => {
     expect(await bob.client.localHistory.missing(id)).toEqual([]);
   });
 
+  it('lists what was left unsent after a restart, and sends it again in order', async () => {
+    const bob = await person(server.url, 'left-b');
+    const storage = new StoppableStore();
+    const device = (token?: string) => deviceOn(storage, "left-a's laptop", token);
+    const alice = device();
+    await alice.auth.register(uniqueName('left-a'), PASSWORD);
+    await alice.devices.setup();
+    const { id } = await alice.conversations.openDirect(bob.username);
+    const first = await alice.messages.send(id, { text: 'first' });
+    // Three messages and an edit, each stopped as it is encrypted.
+    storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
+    for (const text of ['second', 'third', 'not wanted after all']) {
+      await expect(alice.messages.send(id, { text })).rejects.toThrow('device stopped');
+    }
+    await expect(alice.messages.edit(id, first.id, 'first, edited')).rejects.toThrow();
+    storage.stopAt = null;
+
+    const restarted = device(alice.token!);
+    const left = await restarted.localHistory.unsent();
+    expect(left.map((m) => [m.conversationId, m.text, m.seq])).toEqual([
+      [id, 'second', null],
+      [id, 'third', null],
+      [id, 'not wanted after all', null],
+    ]);
+    await restarted.localHistory.discardUnsent(id, left[2]!.id);
+    for (const m of left.slice(0, 2)) await restarted.messages.resend(id, m.id);
+    // A second resend of a message now sent does nothing.
+    await restarted.messages.resend(id, left[0]!.id);
+    expect(await restarted.localHistory.unsent()).toEqual([]);
+    expect((await bob.client.messages.list(id)).map((m) => m.text)).toEqual([
+      'third',
+      'second',
+      'first',
+    ]);
+    // Not a message of this device: refused.
+    const reply = await bob.client.messages.send(id, { text: 'got them' });
+    await expect(restarted.messages.resend(id, reply.id)).rejects.toThrow(TypeError);
+  });
+
   it('retries a file message cut short as the file message it was', async () => {
     const bob = await person(server.url, 'file-stop-b');
     const storage = new StoppableStore();

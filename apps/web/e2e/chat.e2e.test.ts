@@ -230,18 +230,20 @@ describe('chatting end to end in the browser', () => {
   });
 
   it('a message that could not be sent stays after a reload, and Retry sends it once', async () => {
-    // Sends fail as on a dead network: the request never reaches the server.
     await openConversation(alice, new RegExp(`^${names.bob}`));
     await expectVisible(heading(alice, names.bob, 2));
+    // Sends fail as on a dead network: the request never reaches the server.
     const sends = /\/trpc\/[^?]*messages\.send/;
     await alice.route(sends, (route) => route.abort());
     const text = 'Written on the train, sent later';
     await send(alice, text);
-    const failed = message(alice, text).getByRole('alert');
+    const notSent = () => message(alice, text).getByRole('alert').getByText(/^Not sent/);
     // The client retries a few times, with back-off, before it gives up.
-    await expectVisible(failed.getByText(/^Not sent/), 30_000);
+    await expectVisible(notSent(), 30_000);
+    // After a reload the app tries once more by itself, and fails the same way.
     await alice.reload();
-    await expectVisible(message(alice, text).getByRole('alert').getByText(/^Not sent/));
+    await expectVisible(message(alice, text).getByText('Sending…'));
+    await expectVisible(notSent(), 30_000);
     await snap(alice, 'message-not-sent-desktop');
     await alice.unroute(sends);
     await message(alice, text).getByRole('button', { name: 'Retry' }).click();
@@ -249,6 +251,18 @@ describe('chatting end to end in the browser', () => {
     await expectVisible(message(bob, text));
     expect(await message(bob, text).count()).toBe(1);
     // The retry sent the bytes of the first attempt: bob's device sees no message missing.
+    await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+  });
+
+  it('a message written offline goes out by itself when the connection is back', async () => {
+    await alice.context().setOffline(true);
+    const text = 'Sent as the train left the tunnel';
+    await send(alice, text);
+    await expectVisible(message(alice, text).getByRole('alert').getByText(/^Not sent/), 30_000);
+    await alice.context().setOffline(false);
+    await expect.poll(() => message(alice, text).getByRole('alert').count()).toBe(0);
+    await expectVisible(message(bob, text));
+    expect(await message(bob, text).count()).toBe(1);
     await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
   });
 

@@ -16,7 +16,7 @@ import {
 } from '@securechat/crypto';
 import { createCalendarApi, type CalendarApi, type CalendarReminder } from './calendar.ts';
 import { createTransport, type ApiClient, type CreateClientOptions } from './client.ts';
-import { Engine, type EngineNotice } from './e2ee/engine.ts';
+import { Engine, isResendable, type EngineNotice } from './e2ee/engine.ts';
 import { resetIdentity } from './e2ee/identity-reset.ts';
 import { LocalState, type MessageRecord, type MissingNotice } from './e2ee/local-state.ts';
 import { buildViews, isModifier, type ChatMessage } from './e2ee/views.ts';
@@ -299,6 +299,12 @@ export interface SecureChatClient {
       conversationId: string,
       input: { text: string; replyTo?: string; id?: string },
     ): Promise<{ id: string }>;
+    /**
+     * Sends again a text or file message of this device that the server never acknowledged (see
+     * {@link SecureChatClient.localHistory.unsent}), as stored. Does nothing for a message
+     * already sent.
+     */
+    resend(conversationId: string, messageId: string): Promise<void>;
     edit(conversationId: string, messageId: string, text: string): Promise<{ id: string }>;
     delete(conversationId: string, messageId: string): Promise<void>;
     react(
@@ -359,6 +365,12 @@ export interface SecureChatClient {
      * again: each message key works once, so they could only come back as undecryptable.
      */
     clear(conversationId?: string): Promise<void>;
+    /**
+     * The text and file messages of this device that the server never acknowledged (their send
+     * failed, or the app stopped first), in every conversation, oldest first: to send again with
+     * `messages.resend`, or drop with `discardUnsent`.
+     */
+    unsent(): Promise<ChatMessage[]>;
     /** Drops a message of this device that was never sent (it has no seq). */
     discardUnsent(conversationId: string, messageId: string): Promise<void>;
     /** The highest seq cleared from this device's history of a conversation (0: never cleared). */
@@ -893,6 +905,18 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         );
         return { id: record.clientMessageId };
       },
+      async resend(conversationId, messageId) {
+        const e = await getEngine();
+        await e.withLock(conversationId, async () => {
+          const record = await new LocalState(keyStore, e.me.id).getMessage(
+            conversationId,
+            messageId,
+          );
+          if (!record || record.senderUserId !== e.me.id || !isResendable(record))
+            throw new TypeError('No text or file message of this device has that id');
+          if (record.seq === null) await e.send(conversationId, record.content!, messageId);
+        });
+      },
       async edit(conversationId, messageId, text) {
         const record = await sendContent(conversationId, {
           type: 'edit',
@@ -1028,6 +1052,20 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         const e = await getEngine();
         return new LocalState(keyStore, e.me.id).getClearedSeq(conversationId);
       },
+      async unsent() {
+        const e = await getEngine();
+        const local = new LocalState(keyStore, e.me.id);
+        await learnCachedNames(local);
+        const records: MessageRecord[] = [];
+        for (const { conversationId, clientMessageId } of await local.unsent()) {
+          const record = await local.getMessage(conversationId, clientMessageId);
+          if (record && record.seq === null && !record.deleted) records.push(record);
+          // Sent meanwhile, or cleared from this device's history.
+          else await local.deleteUnsent(conversationId, clientMessageId);
+        }
+        records.sort((a, b) => a.sentAt - b.sentAt);
+        return buildViews(records, [], username);
+      },
       async discardUnsent(conversationId, messageId) {
         const e = await getEngine();
         const local = new LocalState(keyStore, e.me.id);
@@ -1035,6 +1073,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
           const record = await local.getMessage(conversationId, messageId);
           if (record && record.seq === null && record.senderUserId === e.me.id) {
             await local.deleteMessage(conversationId, messageId);
+            await local.deleteUnsent(conversationId, messageId);
           }
         });
       },

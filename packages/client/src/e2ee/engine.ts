@@ -106,6 +106,15 @@ const COMMIT_ATTEMPTS = 5;
 const SEND_ATTEMPTS = 5;
 const bytes16 = (hex: string) => fromHex(hex, 16);
 
+/**
+ * Whether a message of this device is one its user sends again when it failed: a text or a file,
+ * shown on its own. Edits, reactions and calendar messages are made again instead, from what the
+ * user sees at the time.
+ */
+export function isResendable(record: MessageRecord): boolean {
+  return record.content?.type === 'text' || record.content?.type === 'file';
+}
+
 /** The server-side files a file message refers to: the file and its thumbnail. */
 function attachedFileIds(content: Extract<Content, { type: 'file' }>): string[] {
   return [content.file, ...(content.thumbnail ? [content.thumbnail] : [])].map((ref) =>
@@ -1036,7 +1045,10 @@ export class Engine {
         };
     // Saved before sending: this device cannot decrypt its own messages, so the event that
     // echoes it back finds the plaintext here.
-    if (record !== stored) await this.local.setMessage(record);
+    if (record !== stored) {
+      await this.local.setMessage(record);
+      if (isResendable(record)) await this.local.setUnsent(conversationId, clientMessageId);
+    }
     for (let attempt = 1; ; attempt++) {
       if (!record.outgoing) {
         const sending = record.content ?? content;
@@ -1082,6 +1094,7 @@ export class Engine {
       delete record.outgoing;
       await this.local.setMessage(record);
       await this.local.setMessageIdBySeq(conversationId, ack.seq, clientMessageId);
+      if (isResendable(record)) await this.local.deleteUnsent(conversationId, clientMessageId);
       return record;
     }
   }
@@ -1108,6 +1121,7 @@ export class Engine {
       }
       if (changed) await this.local.setMessage(known);
       await this.local.setMessageIdBySeq(conversationId, dto.seq, dto.clientMessageId);
+      if (isResendable(known)) await this.local.deleteUnsent(conversationId, dto.clientMessageId);
       return known;
     }
     const record: MessageRecord = {

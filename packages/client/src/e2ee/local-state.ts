@@ -117,6 +117,22 @@ export class LocalState {
     );
   }
 
+  /**
+   * Messages of this device (text and files) that wait for the server's acknowledgement: an index,
+   * so what is left to send again is found without reading every message.
+   */
+  setUnsent = (conversationId: string, clientMessageId: string) =>
+    this.store.set(this.k('unsent', conversationId, clientMessageId), true);
+  deleteUnsent = (conversationId: string, clientMessageId: string) =>
+    this.store.delete(this.k('unsent', conversationId, clientMessageId));
+  async unsent(): Promise<{ conversationId: string; clientMessageId: string }[]> {
+    const prefix = this.k('unsent', '');
+    return (await this.store.keys(prefix)).map((key) => {
+      const [conversationId = '', clientMessageId = ''] = key.slice(prefix.length).split('/');
+      return { conversationId, clientMessageId };
+    });
+  }
+
   getTitle = (conversationId: string) => this.store.get<string>(this.k('title', conversationId));
   setTitle = (conversationId: string, title: string) =>
     this.store.set(this.k('title', conversationId), title);

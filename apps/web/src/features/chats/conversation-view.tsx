@@ -5,7 +5,6 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useOutletContext, useParams, useSearchParams } from 'react-router';
 import {
   IdentityChangedError,
-  NotSetUpError,
   newMessageId,
   type ChatMessage,
   type ConversationSummary,
@@ -40,7 +39,7 @@ import { FilesPanel, UploadList, fileErrorMessage, makeThumbnail, type Upload } 
 import { MembersDialog } from './members-dialog.tsx';
 import { MessageList } from './message-list.tsx';
 import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
-import { useOutbox, type Outbox } from './outbox.ts';
+import { describeSendError, useOutbox, type Outbox } from './outbox.ts';
 import { buildTimeline, dayLabel, isCarriedAlong, type TimelineRow } from './timeline.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
 import { useMessages } from './use-messages.ts';
@@ -58,16 +57,6 @@ function listNames(names: string[]): string {
 }
 
 /** What a failed send, edit or reaction says to the user. */
-function describeSendError(error: unknown, nameOf: (userId: string) => string): string {
-  if (error instanceof IdentityChangedError) {
-    return `${nameOf(error.userId)}’s safety number changed. Review it before sending.`;
-  }
-  if (error instanceof NotSetUpError) {
-    return `${nameOf(error.userId)} has not set up encryption yet (they need to sign in once).`;
-  }
-  return errorMessage(error);
-}
-
 function TypingIndicator({ conversation }: { conversation: ConversationSummary }) {
   const { typing, user } = useReadyE2ee();
   const settings = trpc.settings.get.useQuery();

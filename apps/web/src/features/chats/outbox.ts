@@ -1,4 +1,6 @@
 import { useSyncExternalStore } from 'react';
+import { IdentityChangedError, NotSetUpError } from '@securechat/client';
+import { errorMessage } from '../../lib/api-errors.ts';
 
 /** A message of this device on its way to the server. */
 export interface OutboxEntry {
@@ -56,4 +58,15 @@ export class Outbox {
 /** The outbox entries (a new Map whenever one changes). */
 export function useOutbox(outbox: Outbox): Map<string, OutboxEntry> {
   return useSyncExternalStore(outbox.subscribe, outbox.snapshot);
+}
+
+/** Why a message was not sent, in words for its sender; `nameOf` names the user it was about. */
+export function describeSendError(error: unknown, nameOf: (userId: string) => string): string {
+  if (error instanceof IdentityChangedError) {
+    return `${nameOf(error.userId)}’s safety number changed. Review it before sending.`;
+  }
+  if (error instanceof NotSetUpError) {
+    return `${nameOf(error.userId)} has not set up encryption yet (they need to sign in once).`;
+  }
+  return errorMessage(error);
 }
