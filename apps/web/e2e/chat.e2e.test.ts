@@ -237,7 +237,10 @@ describe('chatting end to end in the browser', () => {
     await alice.route(sends, (route) => route.abort());
     const text = 'Written on the train, sent later';
     await send(alice, text);
-    const notSent = () => message(alice, text).getByRole('alert').getByText(/^Not sent/);
+    const notSent = () =>
+      message(alice, text)
+        .getByRole('alert')
+        .getByText(/^Not sent/);
     // The client retries a few times, with back-off, before it gives up.
     await expectVisible(notSent(), 30_000);
     // After a reload the app tries once more by itself, and fails the same way.
@@ -258,7 +261,12 @@ describe('chatting end to end in the browser', () => {
     await alice.context().setOffline(true);
     const text = 'Sent as the train left the tunnel';
     await send(alice, text);
-    await expectVisible(message(alice, text).getByRole('alert').getByText(/^Not sent/), 30_000);
+    await expectVisible(
+      message(alice, text)
+        .getByRole('alert')
+        .getByText(/^Not sent/),
+      30_000,
+    );
     await alice.context().setOffline(false);
     await expect.poll(() => message(alice, text).getByRole('alert').count()).toBe(0);
     await expectVisible(message(bob, text));

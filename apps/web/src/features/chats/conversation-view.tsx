@@ -434,9 +434,11 @@ function ConversationScreen({
     const focusable = index === lastFocusable;
     switch (row.kind) {
       case 'day':
+        // A feed holds only articles: the day's heading is one of its own, so screen readers can
+        // still jump from day to day by heading.
         return (
-          <div className="day-separator" role="heading" aria-level={3}>
-            <span>{dayLabel(row.date, now)}</span>
+          <div className="day-separator" role="article" aria-labelledby={`${row.key}-heading`}>
+            <h3 id={`${row.key}-heading`}>{dayLabel(row.date, now)}</h3>
           </div>
         );
       case 'undecryptable': {
