@@ -79,6 +79,7 @@ async function moveSeriesLater(page: Page, title: string, slotHeight: number) {
   await dragLater(page, eventIn(page, title), slotHeight, 2);
   const ask = page.getByRole('dialog', { name: 'Move a repeating event' });
   await expectVisible(ask);
+  await snap(page, 'calendar-move-repeating-desktop');
   await ask.getByLabel('All occurrences').check();
   await ask.getByRole('button', { name: 'Move' }).click();
   await expectVisible(page.getByText(`Moved “${title}”.`));
@@ -137,6 +138,7 @@ describe('the calendar in the browser', () => {
     await dialog.getByLabel(names.bob).check();
     await dialog.getByLabel('Location').fill('Room 4');
     await dialog.getByLabel('Description').fill('Walk through the new screens');
+    await snap(alice, 'calendar-new-event-desktop');
     await dialog.getByRole('button', { name: 'Create event' }).click();
     await expectVisible(alice.getByText('Created “Design review”.'));
     await expectVisible(eventIn(alice, 'Design review'));
@@ -156,9 +158,11 @@ describe('the calendar in the browser', () => {
       .focus();
     await bob.keyboard.press('Enter');
     const details = bob.getByRole('dialog', { name: 'Event' });
-    await expectVisible(details.getByText(`Organized by ${names.alice}`));
+    // In a direct conversation, whose title is the organizer's name, not "… in alice".
+    await expectVisible(details.getByText(`Organized by ${names.alice}`, { exact: true }));
     expect(await details.textContent()).toContain('Room 4');
     await details.getByLabel('Comment with your answer (optional)').fill('Bringing the mock-ups');
+    await snap(bob, 'calendar-event-answer-desktop');
     await details.getByRole('button', { name: 'Going', exact: true }).click();
     await expectVisible(bob.getByText('Answered “Going” to “Design review”.'));
 
@@ -362,6 +366,7 @@ describe('the calendar in the browser', () => {
       buffer: Buffer.from('not a calendar'),
     });
     await expectVisible(dialog.getByRole('alert'));
+    await snap(alice, 'calendar-import-error-desktop');
     await dialog.getByTestId('ics-input').setInputFiles({
       name: 'team.ics',
       mimeType: 'text/calendar',

@@ -760,7 +760,8 @@ function EventDetails({
         {occurrence.location && <p>📍 {occurrence.location}</p>}
         <p className="field-hint">
           Organized by {occurrence.organizer.username}
-          {conversation ? ` in ${conversation.title}` : ''}
+          {/* A direct conversation's title is the organizer's name: saying it twice adds nothing. */}
+          {conversation && conversation.kind !== 'direct' ? ` in ${conversation.title}` : ''}
         </p>
         {occurrence.description && (
           <p className="calendar-details-text">{occurrence.description}</p>
