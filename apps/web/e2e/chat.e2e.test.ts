@@ -140,6 +140,7 @@ describe('chatting end to end in the browser', () => {
     const doomed = message(alice, 'This one will be deleted');
     await doomed.hover();
     await doomed.getByRole('button', { name: 'Delete message' }).click();
+    await snap(alice, 'delete-message-confirm-desktop');
     await alice
       .getByRole('dialog', { name: 'Delete this message for everyone?' })
       .getByRole('button', { name: 'Delete for everyone' })
@@ -154,6 +155,7 @@ describe('chatting end to end in the browser', () => {
     const dialog = alice.getByRole('dialog', { name: 'New group' });
     await dialog.getByLabel('Group name').fill('Launch plans');
     await dialog.getByLabel('Members').fill(`${names.bob}, ${names.carol}`);
+    await snap(alice, 'new-group-desktop');
     await dialog.getByRole('button', { name: 'Create group' }).click();
     await expectVisible(heading(alice, 'Launch plans', 2));
     await send(alice, 'Welcome to the launch group');

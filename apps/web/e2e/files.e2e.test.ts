@@ -125,6 +125,7 @@ describe('encrypted files in the browser', () => {
     const panel = bob.getByRole('list', { name: 'Files in this conversation' });
     await expectVisible(panel.getByText('sunset.png'));
     expect(await panel.textContent()).toContain(`from ${names.alice}`);
+    await snap(bob, 'files-panel-desktop');
     await bob.keyboard.press('Escape');
 
     expect(problems).toEqual([]);
