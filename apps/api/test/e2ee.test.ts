@@ -62,6 +62,21 @@ function deviceOn(keyStore: KeyStore, deviceName: string, token?: string) {
   });
 }
 
+/**
+ * Alice on a device whose storage can stop it (`storage.stopAt`), in a direct conversation `id`
+ * with Bob on a plain client. `restart()` starts her device again on what it stored.
+ */
+async function aliceOnStoppableDevice(prefix: string) {
+  const bob = await person(server.url, `${prefix}-b`);
+  const storage = new StoppableStore();
+  const device = (token?: string) => deviceOn(storage, `${prefix}-a's laptop`, token);
+  const alice = device();
+  const me = await alice.auth.register(uniqueName(`${prefix}-a`), PASSWORD);
+  await alice.devices.setup();
+  const { id } = await alice.conversations.openDirect(bob.username);
+  return { bob, storage, alice, me, id, restart: () => device(alice.token!) };
+}
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -245,15 +260,11 @@ describe('end-to-end messaging', () => {
   });
 
   it('sends a message once when the device stops while sending it, and a retry finishes it', async () => {
-    const bob = await person(server.url, 'send-stop-b');
-    const storage = new StoppableStore();
-    const device = (token?: string) => deviceOn(storage, "send-stop-a's laptop", token);
-    let alice = device();
-    await alice.auth.register(uniqueName('send-stop-a'), PASSWORD);
-    await alice.devices.setup();
-    const { id } = await alice.conversations.openDirect(bob.username);
+    const setup = await aliceOnStoppableDevice('send-stop');
+    const { bob, storage, id } = setup;
+    let { alice } = setup;
     await alice.messages.send(id, { text: 'before the stops' });
-    const restart = () => (alice = device(alice.token!));
+    const restart = () => (alice = setup.restart());
     const unsent = async () =>
       (await alice.localHistory.messages(id)).filter((m) => m.seq === null).map((m) => m.text);
 
@@ -300,13 +311,7 @@ describe('end-to-end messaging', () => {
   });
 
   it('lists what was left unsent after a restart, and sends it again in order', async () => {
-    const bob = await person(server.url, 'left-b');
-    const storage = new StoppableStore();
-    const device = (token?: string) => deviceOn(storage, "left-a's laptop", token);
-    const alice = device();
-    await alice.auth.register(uniqueName('left-a'), PASSWORD);
-    await alice.devices.setup();
-    const { id } = await alice.conversations.openDirect(bob.username);
+    const { bob, storage, alice, id, restart } = await aliceOnStoppableDevice('left');
     const first = await alice.messages.send(id, { text: 'first' });
     // Three messages and an edit, each stopped as it is encrypted.
     storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
@@ -316,7 +321,7 @@ describe('end-to-end messaging', () => {
     await expect(alice.messages.edit(id, first.id, 'first, edited')).rejects.toThrow();
     storage.stopAt = null;
 
-    const restarted = device(alice.token!);
+    const restarted = restart();
     const left = await restarted.localHistory.unsent();
     expect(left.map((m) => [m.conversationId, m.text, m.seq])).toEqual([
       [id, 'second', null],
@@ -339,13 +344,7 @@ describe('end-to-end messaging', () => {
   });
 
   it('retries a file message cut short as the file message it was', async () => {
-    const bob = await person(server.url, 'file-stop-b');
-    const storage = new StoppableStore();
-    const device = (token?: string) => deviceOn(storage, "file-stop-a's laptop", token);
-    const alice = device();
-    await alice.auth.register(uniqueName('file-stop-a'), PASSWORD);
-    await alice.devices.setup();
-    const { id } = await alice.conversations.openDirect(bob.username);
+    const { bob, storage, alice, id, restart } = await aliceOnStoppableDevice('file-stop');
     await alice.messages.send(id, { text: 'the plan follows' });
     // The file is uploaded; the device stops as it encrypts the message that carries its key.
     const messageId = randomBytes(16).toString('hex');
@@ -360,7 +359,7 @@ describe('end-to-end messaging', () => {
     ).rejects.toThrow('device stopped');
     storage.stopAt = null;
     // The web app's Retry passes what it shows, the caption: the message is sent as stored.
-    const restarted = device(alice.token!);
+    const restarted = restart();
     await restarted.messages.send(id, { text: 'the plan', id: messageId });
     const received = (await bob.client.messages.list(id)).find((m) => m.id === messageId)!;
     expect(received).toMatchObject({ text: 'the plan', file: { name: 'plan.txt' } });
@@ -369,13 +368,7 @@ describe('end-to-end messaging', () => {
   });
 
   it('shows no edit or reaction that never reached the server, on the device that made it', async () => {
-    const bob = await person(server.url, 'unsent-mod-b');
-    const storage = new StoppableStore();
-    const device = (token?: string) => deviceOn(storage, "unsent-mod-a's laptop", token);
-    const alice = device();
-    const me = await alice.auth.register(uniqueName('unsent-mod-a'), PASSWORD);
-    await alice.devices.setup();
-    const { id } = await alice.conversations.openDirect(bob.username);
+    const { bob, storage, alice, me, id, restart } = await aliceOnStoppableDevice('unsent-mod');
     const sent = await alice.messages.send(id, { text: 'as first written' });
     // Each stops as it is encrypted (the tab closed), so neither reaches the server.
     storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
@@ -384,7 +377,7 @@ describe('end-to-end messaging', () => {
     );
     await expect(alice.messages.react(id, sent.id, '🎉')).rejects.toThrow('device stopped');
     storage.stopAt = null;
-    const restarted = device(alice.token!);
+    const restarted = restart();
     const shown = (messages: ChatMessage[]) =>
       messages.map((m) => ({
         text: m.text,
