@@ -268,35 +268,36 @@ describe('end-to-end messaging', () => {
     const unsent = async () =>
       (await alice.localHistory.messages(id)).filter((m) => m.seq === null).map((m) => m.text);
 
+    /** Sends `text`, the device stopping at the write `stop` picks; restarts, and retries it. */
+    const stopThenRetry = async (
+      text: string,
+      stop: (messageId: string) => NonNullable<StoppableStore['stopAt']>,
+    ) => {
+      const messageId = randomBytes(16).toString('hex');
+      storage.stopAt = stop(messageId);
+      await expect(alice.messages.send(id, { text, id: messageId })).rejects.toThrow(
+        'device stopped',
+      );
+      storage.stopAt = null;
+      restart();
+      expect(await unsent()).toEqual([text]);
+      await alice.messages.send(id, { text, id: messageId });
+      expect(await unsent()).toEqual([]);
+    };
     // Stopped before the request left: after the restart the message is there, not sent, and a
     // retry with its id sends it.
     const first = 'stopped before the request';
-    const firstId = randomBytes(16).toString('hex');
-    storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
-    await expect(alice.messages.send(id, { text: first, id: firstId })).rejects.toThrow(
-      'device stopped',
-    );
-    storage.stopAt = null;
-    restart();
-    expect(await unsent()).toEqual([first]);
-    await alice.messages.send(id, { text: first, id: firstId });
-    expect(await unsent()).toEqual([]);
-
+    await stopThenRetry(first, () => (key) => key.includes(`/epoch/${id}/`));
     // Stopped after the server took it, before the device wrote down the server's answer: after
     // the restart it is shown as not sent, and a retry sends the same bytes again, which the
     // server knows by their id. Bob gets it once, and no further chain index is used up.
     const second = 'stopped after the server took it';
-    const secondId = randomBytes(16).toString('hex');
-    storage.stopAt = (key, value) =>
-      key.endsWith(`/message/${id}/${secondId}`) && (value as { seq: number | null }).seq !== null;
-    await expect(alice.messages.send(id, { text: second, id: secondId })).rejects.toThrow(
-      'device stopped',
+    await stopThenRetry(
+      second,
+      (messageId) => (key, value) =>
+        key.endsWith(`/message/${id}/${messageId}`) &&
+        (value as { seq: number | null }).seq !== null,
     );
-    storage.stopAt = null;
-    restart();
-    expect(await unsent()).toEqual([second]);
-    await alice.messages.send(id, { text: second, id: secondId });
-    expect(await unsent()).toEqual([]);
 
     await alice.messages.send(id, { text: 'after the stops' });
     const history = await bob.client.messages.list(id);
