@@ -56,7 +56,6 @@ function listNames(names: string[]): string {
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
-/** What a failed send, edit or reaction says to the user. */
 function TypingIndicator({ conversation }: { conversation: ConversationSummary }) {
   const { typing, user } = useReadyE2ee();
   const settings = trpc.settings.get.useQuery();

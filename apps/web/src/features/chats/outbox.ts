@@ -60,7 +60,9 @@ export function useOutbox(outbox: Outbox): Map<string, OutboxEntry> {
   return useSyncExternalStore(outbox.subscribe, outbox.snapshot);
 }
 
-/** Why a message was not sent, in words for its sender; `nameOf` names the user it was about. */
+/**
+ * What a failed send, edit or reaction says to the user; `nameOf` names the user an error is about.
+ */
 export function describeSendError(error: unknown, nameOf: (userId: string) => string): string {
   if (error instanceof IdentityChangedError) {
     return `${nameOf(error.userId)}’s safety number changed. Review it before sending.`;
