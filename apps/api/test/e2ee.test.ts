@@ -4,6 +4,7 @@ import {
   createClient,
   MemoryKeyStore,
   type ChatMessage,
+  type ConversationSummary,
   type KeyStore,
   type SecureChatClient,
 } from '@securechat/client';
@@ -329,8 +330,16 @@ describe('end-to-end messaging', () => {
       [id, 'third', null],
       [id, 'not wanted after all', null],
     ]);
+    // The conversation list shows the newest of them, unsent, online and from this device's copy.
+    const preview = async (list: Promise<ConversationSummary[] | null>) => {
+      const message = (await list)?.find((c) => c.id === id)?.lastMessage;
+      return [message?.text, message?.seq ?? null];
+    };
+    expect(await preview(restarted.conversations.list())).toEqual(['not wanted after all', null]);
     await restarted.localHistory.discardUnsent(id, left[2]!.id);
+    expect(await preview(restarted.localHistory.conversations())).toEqual(['third', null]);
     for (const m of left.slice(0, 2)) await restarted.messages.resend(id, m.id);
+    expect(await preview(restarted.conversations.list())).toEqual(['third', expect.any(Number)]);
     // A second resend of a message now sent does nothing.
     await restarted.messages.resend(id, left[0]!.id);
     expect(await restarted.localHistory.unsent()).toEqual([]);

@@ -35,6 +35,43 @@ export async function latestCachedView(
   return views[views.length - 1] ?? null;
 }
 
+/**
+ * This device's text and file messages that the server never acknowledged, oldest first. Index
+ * entries of messages sent meanwhile, or cleared from this device's history, are dropped.
+ */
+export async function unsentRecords(local: LocalState): Promise<MessageRecord[]> {
+  const records: MessageRecord[] = [];
+  for (const { conversationId, clientMessageId } of await local.unsent()) {
+    const record = await local.getMessage(conversationId, clientMessageId);
+    if (record && record.seq === null && !record.deleted) records.push(record);
+    else await local.deleteUnsent(conversationId, clientMessageId);
+  }
+  return records.sort((a, b) => a.sentAt - b.sentAt);
+}
+
+/**
+ * The conversation list with what this device wrote last and could not send yet: a conversation
+ * whose newest unsent message is newer than its preview shows that message (its seq is null), and
+ * counts as active when it was written, as the conversation itself shows it last.
+ */
+export async function withUnsentPreviews<
+  T extends { id: string; lastActivityAt: Date; lastMessage: ChatMessage | null },
+>(local: LocalState, summaries: T[], username: (userId: string) => string): Promise<T[]> {
+  const newest = new Map<string, ChatMessage>();
+  for (const view of buildViews(await unsentRecords(local), [], username)) {
+    newest.set(view.conversationId, view);
+  }
+  if (newest.size === 0) return summaries;
+  return summaries.map((summary) => {
+    const unsent = newest.get(summary.id);
+    if (!unsent || (summary.lastMessage && summary.lastMessage.sentAt >= unsent.sentAt)) {
+      return summary;
+    }
+    const activity = Math.max(summary.lastActivityAt.getTime(), unsent.sentAt.getTime());
+    return { ...summary, lastMessage: unsent, lastActivityAt: new Date(activity) };
+  });
+}
+
 /** Lower case, without accents, so "Café" is found by "cafe". */
 export function foldForSearch(text: string): string {
   return text

@@ -26,7 +26,13 @@ import { checkPassphraseStrength } from './passphrase-strength.ts';
 import { apiErrorCode } from './errors.ts';
 import { openFile, uploadFile, type FileInput } from './files.ts';
 import { MemoryKeyStore, type KeyStore } from './key-store.ts';
-import { cachedViews, latestCachedView, searchCached } from './local-history.ts';
+import {
+  cachedViews,
+  latestCachedView,
+  searchCached,
+  unsentRecords,
+  withUnsentPreviews,
+} from './local-history.ts';
 
 /** Options of {@link createClient}: the transport's, plus where keys are kept. */
 export interface SecureChatClientOptions extends CreateClientOptions {
@@ -892,8 +898,9 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
             lastMessage,
           });
         }
+        // Saved as the server gave it: what is unsent is added whenever the list is read.
         await local.setConversationCache(out);
-        return out;
+        return withUnsentPreviews(local, out, username);
       },
     },
     messages: {
@@ -996,10 +1003,11 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
     localHistory: {
       async conversations() {
         const e = await getEngine();
-        return (
-          (await new LocalState(keyStore, e.me.id).getConversationCache<ConversationSummary[]>()) ??
-          null
-        );
+        const local = new LocalState(keyStore, e.me.id);
+        const cached = await local.getConversationCache<ConversationSummary[]>();
+        if (!cached) return null;
+        await learnCachedNames(local);
+        return withUnsentPreviews(local, cached, username);
       },
       async messages(conversationId) {
         const e = await getEngine();
@@ -1056,15 +1064,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         const e = await getEngine();
         const local = new LocalState(keyStore, e.me.id);
         await learnCachedNames(local);
-        const records: MessageRecord[] = [];
-        for (const { conversationId, clientMessageId } of await local.unsent()) {
-          const record = await local.getMessage(conversationId, clientMessageId);
-          if (record && record.seq === null && !record.deleted) records.push(record);
-          // Sent meanwhile, or cleared from this device's history.
-          else await local.deleteUnsent(conversationId, clientMessageId);
-        }
-        records.sort((a, b) => a.sentAt - b.sentAt);
-        return buildViews(records, [], username);
+        return buildViews(await unsentRecords(local), [], username);
       },
       async discardUnsent(conversationId, messageId) {
         const e = await getEngine();
