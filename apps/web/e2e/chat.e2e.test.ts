@@ -249,12 +249,22 @@ describe('chatting end to end in the browser', () => {
     await alice.reload();
     await expectVisible(message(alice, text).getByText('Sending…'));
     await expectVisible(notSent(), 30_000);
+    // The conversation list says so too.
+    const link = alice
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByRole('link', { name: new RegExp(`^${names.bob}`) });
+    await expectVisible(link.getByText(`Not sent: You: ${text}`));
     await snap(alice, 'message-not-sent-desktop');
-    await alice.unroute(sends);
+    // Retry while the network is still down; it comes back during the client's own retries.
     await message(alice, text).getByRole('button', { name: 'Retry' }).click();
-    await expect.poll(() => message(alice, text).getByRole('alert').count()).toBe(0);
+    await expectVisible(message(alice, text).getByText('Sending…'));
+    await alice.unroute(sends);
+    await expect
+      .poll(() => message(alice, text).getByRole('alert').count(), { timeout: 30_000 })
+      .toBe(0);
     await expectVisible(message(bob, text));
     expect(await message(bob, text).count()).toBe(1);
+    await expectVisible(link.getByText(`You: ${text}`, { exact: true }));
     // The retry sent the bytes of the first attempt: bob's device sees no message missing.
     await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
   });
@@ -270,10 +280,37 @@ describe('chatting end to end in the browser', () => {
       30_000,
     );
     await alice.context().setOffline(false);
-    await expect.poll(() => message(alice, text).getByRole('alert').count()).toBe(0);
+    await expect
+      .poll(() => message(alice, text).getByRole('alert').count(), { timeout: 30_000 })
+      .toBe(0);
     await expectVisible(message(bob, text));
     expect(await message(bob, text).count()).toBe(1);
     await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+  });
+
+  it('a message left unsent goes out while its author is on another page', async () => {
+    const sends = /\/trpc\/[^?]*messages\.send/;
+    await alice.route(sends, (route) => route.abort());
+    const text = 'Posted from the platform before the calendar';
+    await send(alice, text);
+    await expectVisible(
+      message(alice, text)
+        .getByRole('alert')
+        .getByText(/^Not sent/),
+      30_000,
+    );
+    await openSection(alice, 'Calendar');
+    await expectVisible(heading(alice, 'Calendar'));
+    // The server is reachable again; alice stays on the calendar, and the app tries again by
+    // itself after a pause.
+    await alice.unroute(sends);
+    await expectVisible(message(bob, text), 60_000);
+    expect(await message(bob, text).count()).toBe(1);
+    await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+    await openSection(alice, 'Chats');
+    await openConversation(alice, new RegExp(`^${names.bob}`));
+    await expectVisible(message(alice, text));
+    expect(await message(alice, text).getByRole('alert').count()).toBe(0);
   });
 
   it('safety numbers match on both sides', async () => {

@@ -3,6 +3,7 @@ import { AppShell } from '../../components/app-shell.tsx';
 import { FullPageError, FullPageLoading } from '../../components/full-page.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { CalendarLive } from '../calendar/use-calendar.ts';
+import { ResendUnsent } from '../chats/resend-unsent.tsx';
 import { E2eeProvider } from '../e2ee/e2ee-provider.tsx';
 import { useSession } from './use-session.ts';
 
@@ -39,6 +40,7 @@ export function RequireSession() {
     <E2eeProvider key={user.id} user={user}>
       <AppShell user={user}>
         <CalendarLive />
+        <ResendUnsent />
         <Outlet />
       </AppShell>
     </E2eeProvider>

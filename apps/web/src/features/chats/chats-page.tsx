@@ -1,24 +1,17 @@
-import { useState } from 'react';
 import { Outlet, useParams } from 'react-router';
 import { EncryptionGate } from '../e2ee/encryption-gate.tsx';
 import { ConversationSidebar } from './conversation-sidebar.tsx';
-import type { ChatsOutletContext } from './conversation-view.tsx';
-import { Outbox } from './outbox.ts';
 import { useConversations } from './use-conversations.ts';
-import { useResendUnsent } from './use-resend-unsent.ts';
 
 function ChatsLayout() {
   const { conversationId } = useParams();
-  // Outlives switching conversations, so a message still sending keeps its state.
-  const [outbox] = useState(() => new Outbox());
-  useResendUnsent(outbox);
   const conversations = useConversations();
   const title = conversations.data?.items.find((c) => c.id === conversationId)?.title;
   return (
     <div className={`chats${conversationId ? ' chats-open' : ''}`}>
       <ConversationSidebar documentTitle={title ?? 'Chats'} />
       <div className="chats-pane">
-        <Outlet context={{ outbox } satisfies ChatsOutletContext} />
+        <Outlet />
       </div>
     </div>
   );

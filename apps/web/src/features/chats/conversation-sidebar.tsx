@@ -17,14 +17,19 @@ import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { ConversationAvatar } from './avatar.tsx';
 import { NewConversationDialog, NewGroupDialog } from './new-conversation-dialogs.tsx';
 import { clockTime } from './timeline.ts';
+import { useOutbox } from './outbox.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
 import { calendarCardSummary } from '../calendar/event-card.tsx';
 
-/** What the list shows under a conversation's name. */
+/**
+ * What the list shows under a conversation's name; `unsent` says whether its last message, one of
+ * this device's that the server does not have yet, is on its way or failed.
+ */
 export function previewText(
   conversation: ConversationSummary,
   meId: string,
-): { text: string; muted: boolean } {
+  sending: (messageId: string) => boolean,
+): { text: string; muted: boolean; unsent?: 'Sending…' | 'Not sent' } {
   const message = conversation.lastMessage;
   if (!message) return { text: 'End-to-end encrypted', muted: true };
   if (message.deleted) return { text: 'Message deleted', muted: true };
@@ -40,7 +45,9 @@ export function previewText(
     : message.file
       ? `📎 ${message.file.name}`
       : 'Attachment';
-  return { text: `${who}${message.text || file}`, muted: false };
+  const text = `${who}${message.text || file}`;
+  if (message.seq !== null) return { text, muted: false };
+  return { text, muted: false, unsent: sending(message.id) ? 'Sending…' : 'Not sent' };
 }
 
 function otherMember(conversation: ConversationSummary, meId: string) {
@@ -58,9 +65,10 @@ function ConversationLink({
   online: boolean;
   now: number;
 }) {
-  const { user } = useReadyE2ee();
+  const { user, outbox } = useReadyE2ee();
+  const entries = useOutbox(outbox);
   const visible = usePageVisible();
-  const preview = previewText(conversation, user.id);
+  const preview = previewText(conversation, user.id, (id) => entries.get(id)?.status === 'sending');
   const when = conversation.lastMessage?.sentAt ?? conversation.lastActivityAt;
   return (
     <NavLink to={`/c/${conversation.id}`} className="conversation-link">
@@ -85,6 +93,13 @@ function ConversationLink({
               </span>
               <span className="conversation-bottom">
                 <span className={`conversation-preview${preview.muted ? ' muted' : ''}`}>
+                  {preview.unsent && (
+                    <span
+                      className={`preview-unsent${preview.unsent === 'Not sent' ? ' failed' : ''}`}
+                    >
+                      {preview.unsent}:{' '}
+                    </span>
+                  )}
                   {preview.text}
                 </span>
                 {unread > 0 && (

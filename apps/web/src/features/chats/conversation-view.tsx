@@ -2,7 +2,7 @@ import { IconButton } from '../../components/icon-button.tsx';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useOutletContext, useParams, useSearchParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import {
   IdentityChangedError,
   newMessageId,
@@ -39,14 +39,10 @@ import { FilesPanel, UploadList, fileErrorMessage, makeThumbnail, type Upload } 
 import { MembersDialog } from './members-dialog.tsx';
 import { MessageList } from './message-list.tsx';
 import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
-import { describeSendError, useOutbox, type Outbox } from './outbox.ts';
+import { describeSendError, failureMayPass, useOutbox } from './outbox.ts';
 import { buildTimeline, dayLabel, isCarriedAlong, type TimelineRow } from './timeline.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
 import { useMessages } from './use-messages.ts';
-
-export interface ChatsOutletContext {
-  outbox: Outbox;
-}
 
 /** Repeat "typing" at most this often while the user types. */
 const TYPING_EVERY_MS = 3_000;
@@ -164,9 +160,8 @@ function ConversationScreen({
   conversation: ConversationSummary;
   initialFocus: string | null;
 }) {
-  const { client, user, identityAlerts, dismissIdentityAlert, subscribe } = useReadyE2ee();
+  const { client, user, identityAlerts, dismissIdentityAlert, subscribe, outbox } = useReadyE2ee();
   const queryClient = useQueryClient();
-  const { outbox } = useOutletContext<ChatsOutletContext>();
   const entries = useOutbox(outbox);
   const { query, paging, loadOlder } = useMessages(conversation.id);
   const offline = useConversations().data?.offline ?? null;
@@ -334,7 +329,11 @@ function ConversationScreen({
         await client.messages.send(conversation.id, { text, id, ...(replyTo ? { replyTo } : {}) });
         outbox.delete(id);
       } catch (error) {
-        outbox.update(id, { status: 'failed', error: describeSendError(error, nameOf) });
+        outbox.update(id, {
+          status: 'failed',
+          error: describeSendError(error, nameOf),
+          retryLater: failureMayPass(error),
+        });
         if (error instanceof IdentityChangedError) void contactStatus.refetch();
       }
       refresh();

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import { IdentityChangedError, NotSetUpError } from '@securechat/client';
+import { apiErrorCode, IdentityChangedError, isApiError, NotSetUpError } from '@securechat/client';
 import { errorMessage } from '../../lib/api-errors.ts';
 
 /** A message of this device on its way to the server. */
@@ -11,6 +11,8 @@ export interface OutboxEntry {
   sentAt: Date;
   status: 'sending' | 'failed';
   error?: string;
+  /** The send failed for a reason that passes by itself, so the app tries again later. */
+  retryLater?: boolean;
 }
 
 /**
@@ -71,4 +73,16 @@ export function describeSendError(error: unknown, nameOf: (userId: string) => st
     return `${nameOf(error.userId)} has not set up encryption yet (they need to sign in once).`;
   }
   return errorMessage(error);
+}
+
+/** No connection, or a busy or restarting server: a failure that passes by itself. */
+export function failureMayPass(error: unknown): boolean {
+  if (!isApiError(error)) return false;
+  const code = apiErrorCode(error);
+  return (
+    code === null ||
+    code === 'TOO_MANY_REQUESTS' ||
+    code === 'INTERNAL_SERVER_ERROR' ||
+    code === 'SERVICE_UNAVAILABLE'
+  );
 }

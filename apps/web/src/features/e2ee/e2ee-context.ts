@@ -1,6 +1,7 @@
 import { createContext, useContext } from 'react';
 import type { ClientEvent, DeviceStatus, SecureChatClient } from '@securechat/client';
 import type { SessionUser } from '../auth/use-session.ts';
+import type { Outbox } from '../chats/outbox.ts';
 import type { TabLockState } from './tab-lock.ts';
 import type { TypingStore } from './typing-store.ts';
 
@@ -30,6 +31,8 @@ export interface E2eeState {
   /** Decrypted events, for components that react to them (typing, notifications). */
   subscribe: (listener: (event: ClientEvent) => void) => () => void;
   typing: TypingStore;
+  /** This device's messages on their way to the server, shown before the server has them. */
+  outbox: Outbox;
   identityAlerts: IdentityAlert[];
   dismissIdentityAlert: (userId: string) => void;
   /** Set while the live event stream is failing (the app retries by itself). */

@@ -16,6 +16,7 @@ import { errorMessage, isUnauthorized } from '../../lib/api-errors.ts';
 import { forgetSession } from '../../lib/query-client.ts';
 import { isCarriedAlong } from '../chats/timeline.ts';
 import { withArrivedMessage } from '../chats/conversation-list.ts';
+import { Outbox } from '../chats/outbox.ts';
 import type { SessionUser } from '../auth/use-session.ts';
 import { describeUserAgent } from '../settings/describe-user-agent.ts';
 import { E2eeContext, type E2eeState, type IdentityAlert } from './e2ee-context.ts';
@@ -73,6 +74,8 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
   const [identityAlerts, setIdentityAlerts] = useState<IdentityAlert[]>([]);
   const [streamProblem, setStreamProblem] = useState<string | null>(null);
   const [typing] = useState(() => new TypingStore());
+  // Outlives the pages, so a message still sending keeps its state wherever the user goes.
+  const [outbox] = useState(() => new Outbox());
   const listeners = useRef(new Set<(event: ClientEvent) => void>());
   const canRun = !unsupported && (lock === 'held' || lock === 'unsupported');
 
@@ -269,6 +272,7 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
         return () => listeners.current.delete(listener);
       },
       typing,
+      outbox,
       identityAlerts,
       dismissIdentityAlert: (userId) =>
         setIdentityAlerts((current) => current.filter((a) => a.userId !== userId)),
@@ -285,6 +289,7 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
       queryClient,
       pendingRecoveryKey,
       typing,
+      outbox,
       identityAlerts,
       streamProblem,
     ],

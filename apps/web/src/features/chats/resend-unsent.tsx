@@ -1,0 +1,162 @@
+import { useEffect, useRef } from 'react';
+import { hashKey, useQueryClient } from '@tanstack/react-query';
+import type { ChatMessage } from '@securechat/client';
+import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
+import type { ConversationsData } from '../e2ee/e2ee-provider.tsx';
+import { e2eeKeys } from '../e2ee/query-keys.ts';
+import { describeSendError, failureMayPass } from './outbox.ts';
+
+/** The first pause before sending again after a failure that may pass; it doubles up to the last. */
+const FIRST_PAUSE_MS = 5_000;
+const LONGEST_PAUSE_MS = 300_000;
+
+/**
+ * Sends again, by itself, what this device left unsent (a send that failed, or a tab closed while
+ * sending), on every page of the app: once the device is ready, when the browser is back online,
+ * when the server answers again, and after a growing pause while sending keeps failing for want of
+ * a connection. Each conversation's messages go in the order they were written, and stop at the
+ * first that fails, so none overtakes an earlier one; that one shows "Not sent" with its reason
+ * and a retry.
+ */
+export function ResendUnsent() {
+  const { client, status } = useE2ee();
+  return client && status === 'ready' ? <Resender /> : null;
+}
+
+function Resender() {
+  const { client, user, outbox, streamProblem } = useReadyE2ee();
+  const queryClient = useQueryClient();
+  const resendNow = useRef(() => {});
+
+  useEffect(() => {
+    let running = false;
+    // A reason to send again that came while sending: one more round follows this one.
+    let askedAgain = false;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let pause = FIRST_PAUSE_MS;
+    const nameOf = (userId: string) =>
+      queryClient
+        .getQueryData<ConversationsData>(e2eeKeys.conversations(user.id))
+        ?.items.flatMap((c) => c.members)
+        .find((m) => m.id === userId)?.username ?? 'Someone';
+
+    /** Tries again after the pause if a send failed for a reason that passes by itself. */
+    function later() {
+      if (stopped || running || timer !== undefined) return;
+      const waiting = [...outbox.snapshot().values()].some(
+        (entry) => entry.status === 'failed' && entry.retryLater,
+      );
+      if (!waiting) {
+        pause = FIRST_PAUSE_MS;
+        return;
+      }
+      timer = setTimeout(() => {
+        timer = undefined;
+        void resend();
+      }, pause);
+      pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
+    }
+
+    async function resend() {
+      if (stopped) return;
+      if (running) {
+        askedAgain = true;
+        return;
+      }
+      running = true;
+      askedAgain = false;
+      clearTimeout(timer);
+      timer = undefined;
+      try {
+        const byConversation = new Map<string, ChatMessage[]>();
+        for (const message of await client.localHistory.unsent()) {
+          const list = byConversation.get(message.conversationId) ?? [];
+          byConversation.set(message.conversationId, [...list, message]);
+        }
+        await Promise.all(
+          [...byConversation].map(async ([conversationId, messages]) => {
+            for (const message of messages) {
+              // Already on its way (sent from the composer, or by a retry).
+              if (outbox.get(message.id)?.status === 'sending') break;
+              outbox.set({
+                id: message.id,
+                conversationId,
+                text: message.text,
+                ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+                sentAt: message.sentAt,
+                status: 'sending',
+              });
+              try {
+                await client.messages.resend(conversationId, message.id);
+                outbox.delete(message.id);
+              } catch (error) {
+                outbox.update(message.id, {
+                  status: 'failed',
+                  error: describeSendError(error, nameOf),
+                  retryLater: failureMayPass(error),
+                });
+                break;
+              } finally {
+                // Also when no page shows the conversation, so that none opens on a stale copy.
+                void queryClient.invalidateQueries({
+                  queryKey: e2eeKeys.messages(user.id, conversationId),
+                  refetchType: 'all',
+                });
+              }
+            }
+          }),
+        );
+        if (byConversation.size > 0)
+          void queryClient.invalidateQueries({
+            queryKey: e2eeKeys.conversations(user.id),
+            refetchType: 'all',
+          });
+      } catch {
+        // Reading this device's history failed: the messages stay, each with its own retry.
+      } finally {
+        running = false;
+      }
+      if (askedAgain) void resend();
+      else later();
+    }
+    const now = () => {
+      pause = FIRST_PAUSE_MS;
+      void resend();
+    };
+    resendNow.current = now;
+
+    // Now, and whenever the browser is back online.
+    now();
+    window.addEventListener('online', now);
+    // When a send fails for a reason that passes, wherever it was sent from.
+    const unsubscribeOutbox = outbox.subscribe(later);
+    // When the server answers again: the conversation list, fetched by whichever page shows it,
+    // is no longer this device's copy.
+    const hash = hashKey(e2eeKeys.conversations(user.id));
+    let wasOffline: string | null = null;
+    const unsubscribe = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type !== 'updated' || event.query.queryHash !== hash) return;
+      const data = event.query.state.data as ConversationsData | undefined;
+      if (!data) return;
+      if (wasOffline !== null && data.offline === null) now();
+      wasOffline = data.offline;
+    });
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      window.removeEventListener('online', now);
+      unsubscribeOutbox();
+      unsubscribe();
+    };
+  }, [client, outbox, queryClient, user.id]);
+
+  // When the live event stream works again.
+  const hadStreamProblem = useRef(streamProblem);
+  useEffect(() => {
+    if (hadStreamProblem.current !== null && streamProblem === null) resendNow.current();
+    hadStreamProblem.current = streamProblem;
+  }, [streamProblem]);
+
+  return null;
+}
