@@ -26,7 +26,7 @@ import { errorMessage } from '../../lib/api-errors.ts';
 import { useConversations } from '../chats/use-conversations.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { EncryptionGate } from '../e2ee/encryption-gate.tsx';
-import { addDays, browserZone, knownZones, toInstant, zoneOffsetLabel } from './calendar-time.ts';
+import { addDays, browserZone, knownZones, toInstant, zoneGroups } from './calendar-time.ts';
 import {
   ConflictWarning,
   EventDialog,
@@ -142,14 +142,7 @@ function ZonePicker({ zone, onChange }: { zone: string; onChange: (zone: string 
   const id = useId();
   const local = browserZone();
   // About 400 zones, each with its current offset: worked out once, not on every render.
-  const options = useMemo(
-    () =>
-      knownZones().map((z) => ({
-        zone: z,
-        label: `${z === local ? `${z} (this device)` : z} · ${zoneOffsetLabel(z)}`,
-      })),
-    [local],
-  );
+  const groups = useMemo(() => zoneGroups(knownZones(), local), [local]);
   return (
     <div className="calendar-zone">
       <label htmlFor={id} className="calendar-zone-label">
@@ -161,11 +154,20 @@ function ZonePicker({ zone, onChange }: { zone: string; onChange: (zone: string 
         value={zone}
         onChange={(event) => onChange(event.target.value === local ? null : event.target.value)}
       >
-        {options.map(({ zone: z, label }) => (
-          <option key={z} value={z}>
-            {label}
-          </option>
-        ))}
+        {groups.map(({ region, zones }) => {
+          const options = zones.map(({ zone: z, label }) => (
+            <option key={z} value={z}>
+              {label}
+            </option>
+          ));
+          return region ? (
+            <optgroup key={region} label={region}>
+              {options}
+            </optgroup>
+          ) : (
+            options
+          );
+        })}
       </select>
     </div>
   );

@@ -101,6 +101,36 @@ export function zoneOffsetLabel(zone: string, at: Date = new Date()): string {
   return part?.value ?? zone;
 }
 
+/** Zones in a picker, under their region ("Europe"); zones with none (UTC) come first. */
+export interface ZoneGroup {
+  region: string | null;
+  zones: { zone: string; label: string }[];
+}
+
+/**
+ * The zones for a picker, grouped by region, each labelled with what a closed picker must show
+ * first, as narrow as a phone makes it: the place, then the offset now, then whether it is this
+ * device's ("Tokyo · GMT+9", "Argentina / Buenos Aires · GMT-3", "UTC · this device").
+ */
+export function zoneGroups(zones: readonly string[], local: string, at = new Date()): ZoneGroup[] {
+  const groups = new Map<string | null, ZoneGroup>([[null, { region: null, zones: [] }]]);
+  for (const zone of zones) {
+    const slash = zone.indexOf('/');
+    const region = slash < 0 ? null : zone.slice(0, slash);
+    const place = zone
+      .slice(slash + 1)
+      .replaceAll('_', ' ')
+      .replaceAll('/', ' / ');
+    // UTC needs no offset ("GMT" or "GMT+0", as the runtime spells it).
+    const parts = zone === 'UTC' ? [zone] : [place, zoneOffsetLabel(zone, at)];
+    if (zone === local) parts.push('this device');
+    const group = groups.get(region) ?? { region, zones: [] };
+    group.zones.push({ zone, label: parts.join(' · ') });
+    groups.set(region, group);
+  }
+  return [...groups.values()].filter((g) => g.zones.length > 0);
+}
+
 /** Whether the browser knows `zone` as an IANA zone. */
 export function isZone(zone: string): boolean {
   try {
