@@ -112,12 +112,21 @@ export class EncryptingKeyStore implements KeyStore {
   }
 
   async set(key: string, value: unknown): Promise<void> {
-    if (!this.#seal(key) || key === LOCAL_STORE_KEY_NAME) {
-      await this.#inner.set(key, value);
-      return;
-    }
+    await this.#inner.set(key, await this.#stored(key, value));
+  }
+
+  async setMany(entries: readonly (readonly [key: string, value: unknown])[]): Promise<void> {
+    const stored = await Promise.all(
+      entries.map(async ([key, value]) => [key, await this.#stored(key, value)] as const),
+    );
+    await this.#inner.setMany(stored);
+  }
+
+  /** What the inner store keeps for `value`: sealed, unless its key is one kept as it is. */
+  async #stored(key: string, value: unknown): Promise<unknown> {
+    if (!this.#seal(key) || key === LOCAL_STORE_KEY_NAME) return value;
     const sealed = await aesGcmSeal(await this.#deviceKey(), encodeValue(value), aad(key));
-    await this.#inner.set(key, { sealedV1: sealed } satisfies SealedRecord);
+    return { sealedV1: sealed } satisfies SealedRecord;
   }
 
   delete(key: string): Promise<void> {

@@ -26,6 +26,21 @@ export class IndexedDbKeyStore implements KeyStore {
   async set(key: string, value: unknown): Promise<void> {
     await (await this.#db).put(STORE, value, key);
   }
+
+  async setMany(entries: readonly (readonly [key: string, value: unknown])[]): Promise<void> {
+    // One transaction: IndexedDB commits all of its writes or none. A failed write aborts it;
+    // a value that cannot be stored throws before its write starts, so it is aborted here.
+    const tx = (await this.#db).transaction(STORE, 'readwrite');
+    const writes: Promise<unknown>[] = [];
+    try {
+      for (const [key, value] of entries) writes.push(tx.store.put(value, key));
+    } catch (error) {
+      tx.abort();
+      await Promise.allSettled([...writes, tx.done]);
+      throw error;
+    }
+    await Promise.all([...writes, tx.done]);
+  }
   async delete(key: string): Promise<void> {
     await (await this.#db).delete(STORE, key);
   }

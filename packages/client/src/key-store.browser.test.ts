@@ -1,5 +1,6 @@
 import { generateEd25519KeyPair } from '@securechat/crypto';
 import { describe, expect, it } from 'vitest';
+import { EncryptingKeyStore } from './key-store-encrypting.ts';
 import { IndexedDbKeyStore } from './key-store-idb.ts';
 import { MemoryKeyStore, type KeyStore } from './key-store.ts';
 
@@ -42,6 +43,10 @@ describe('IndexedDbKeyStore', () => {
 describe.each([
   ['IndexedDbKeyStore', () => new IndexedDbKeyStore(`test-${Math.random()}`)],
   ['MemoryKeyStore', () => new MemoryKeyStore()],
+  [
+    'EncryptingKeyStore',
+    () => new EncryptingKeyStore(new IndexedDbKeyStore(`test-${Math.random()}`)),
+  ],
 ] as [string, () => KeyStore][])('%s', (_, open) => {
   it('stores a value as it was when written, and reads out a copy', async () => {
     const store = open();
@@ -53,5 +58,25 @@ describe.each([
     expect(read).toEqual({ seq: null, bytes: new Uint8Array([1]) });
     read!.seq = 8;
     expect(await store.get('u1/message/a')).toEqual({ seq: null, bytes: new Uint8Array([1]) });
+  });
+
+  it('writes several values together, or none of them when one cannot be stored', async () => {
+    const store = open();
+    await store.set('u1/epoch/a', 'epoch 1');
+    await store.setMany([
+      ['u1/epoch/a', 'epoch 2'],
+      ['u1/message/a', { seq: null }],
+    ]);
+    expect(await store.get('u1/epoch/a')).toBe('epoch 2');
+    expect(await store.get('u1/message/a')).toEqual({ seq: null });
+    // A function cannot be stored (structured clone refuses it): the write before it is undone.
+    await expect(
+      store.setMany([
+        ['u1/epoch/a', 'epoch 3'],
+        ['u1/message/b', { seq: null, callback: () => {} }],
+      ]),
+    ).rejects.toThrow();
+    expect(await store.get('u1/epoch/a')).toBe('epoch 2');
+    expect(await store.get('u1/message/b')).toBeUndefined();
   });
 });

@@ -7,6 +7,11 @@
 export interface KeyStore {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown): Promise<void>;
+  /**
+   * Writes every entry, or none if it fails: a device stopped in the middle must not find some
+   * written and others not (an IndexedDB transaction, a database transaction).
+   */
+  setMany(entries: readonly (readonly [key: string, value: unknown])[]): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every key that starts with `prefix`, in ascending order. */
   keys(prefix: string): Promise<string[]>;
@@ -24,6 +29,11 @@ export class MemoryKeyStore implements KeyStore {
   }
   async set(key: string, value: unknown): Promise<void> {
     this.#data.set(key, structuredClone(value));
+  }
+  async setMany(entries: readonly (readonly [key: string, value: unknown])[]): Promise<void> {
+    // Every value is copied before any is written: a value that cannot be copied writes none.
+    const copies = entries.map(([key, value]) => [key, structuredClone(value)] as const);
+    for (const [key, value] of copies) this.#data.set(key, value);
   }
   async delete(key: string): Promise<void> {
     this.#data.delete(key);

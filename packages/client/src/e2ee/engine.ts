@@ -1060,16 +1060,26 @@ export class Engine {
           clientMsgId: bytes16(clientMessageId),
           sentAtMs: record.sentAt,
         });
-        // The chain index is written down as used before the bytes that use it, and both before
-        // they leave: a device stopped in between never sends two messages at one index.
-        await this.#saveState(conversationId, state);
+        // The chain index is written down as used together with the bytes that use it, in one
+        // write, before they leave: a device stopped before never sent them and uses the index
+        // again; one stopped after sends these bytes again. Recipients never see an index
+        // skipped, nor two messages at one.
         record.outgoing = {
           epoch: state.epoch,
           wire,
           ...(sending.type === 'file' ? { fileIds: attachedFileIds(sending) } : {}),
           ...(options.silent ? { silent: true } : {}),
         };
-        await this.local.setMessage(record);
+        const cached = `${conversationId}/${state.epoch}`;
+        this.#states.set(cached, state);
+        try {
+          await this.local.setMessageAndEpoch(record, state.serialize());
+        } catch (error) {
+          // Not stored: the next send starts again from the stored state, at the same index.
+          this.#states.delete(cached);
+          delete record.outgoing;
+          throw error;
+        }
       }
       const { epoch, wire, fileIds, silent } = record.outgoing;
       let ack: { seq: number };

@@ -106,6 +106,12 @@ export class LocalState {
     this.store.get<MessageRecord>(this.k('message', conversationId, clientMessageId));
   setMessage = (record: MessageRecord) =>
     this.store.set(this.k('message', record.conversationId, record.clientMessageId), record);
+  /** A message and its conversation's epoch state, in one write: both are stored, or neither. */
+  setMessageAndEpoch = (record: MessageRecord, epoch: EpochStateData) =>
+    this.store.setMany([
+      [this.k('epoch', record.conversationId, pad(epoch.epoch)), epoch],
+      [this.k('message', record.conversationId, record.clientMessageId), record],
+    ]);
   getMessageIdBySeq = (conversationId: string, seq: number) =>
     this.store.get<string>(this.k('seq', conversationId, pad(seq)));
   setMessageIdBySeq = (conversationId: string, seq: number, clientMessageId: string) =>
