@@ -771,7 +771,7 @@ function EventDetails({
             <strong>Notes:</strong> {occurrence.notes}
           </p>
         )}
-        <h4 className="field-label">Guests</h4>
+        <h4 className="field-label calendar-guests-heading">Guests</h4>
         <ul className="calendar-guests" aria-label="Guests">
           <li>
             {occurrence.organizer.username} <span className="calendar-rsvp-note">· organizer</span>
