@@ -26,7 +26,8 @@ import { errorMessage } from '../../lib/api-errors.ts';
 import { useConversations } from '../chats/use-conversations.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { EncryptionGate } from '../e2ee/encryption-gate.tsx';
-import { addDays, browserZone, knownZones, toInstant, zoneGroups } from './calendar-time.ts';
+import { addDays, browserZone, toInstant } from './calendar-time.ts';
+import { ZoneOptions } from './zone-options.tsx';
 import {
   ConflictWarning,
   EventDialog,
@@ -141,8 +142,6 @@ function ConversationFilter({
 function ZonePicker({ zone, onChange }: { zone: string; onChange: (zone: string | null) => void }) {
   const id = useId();
   const local = browserZone();
-  // About 400 zones, each with its current offset: worked out once, not on every render.
-  const groups = useMemo(() => zoneGroups(knownZones(), local), [local]);
   return (
     <div className="calendar-zone">
       <label htmlFor={id} className="calendar-zone-label">
@@ -154,20 +153,7 @@ function ZonePicker({ zone, onChange }: { zone: string; onChange: (zone: string 
         value={zone}
         onChange={(event) => onChange(event.target.value === local ? null : event.target.value)}
       >
-        {groups.map(({ region, zones }) => {
-          const options = zones.map(({ zone: z, label }) => (
-            <option key={z} value={z}>
-              {label}
-            </option>
-          ));
-          return region ? (
-            <optgroup key={region} label={region}>
-              {options}
-            </optgroup>
-          ) : (
-            options
-          );
-        })}
+        <ZoneOptions current={zone} />
       </select>
     </div>
   );

@@ -1,4 +1,4 @@
-import { useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ConversationSummary } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
@@ -8,7 +8,8 @@ import { SubmitButton } from '../../components/submit-button.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { useFormErrors } from '../../lib/use-form-errors.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
-import { formatWhen, knownZones } from './calendar-time.ts';
+import { formatWhen } from './calendar-time.ts';
+import { ZoneOptions } from './zone-options.tsx';
 import {
   REMINDER_CHOICES,
   REPEAT_PRESETS,
@@ -362,7 +363,6 @@ function EventForm({
   const [scope, setScope] = useState<CalendarScope>(recurring ? 'this' : 'all');
   const [pending, setPending] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const zones = useMemo(() => knownZones(), []);
   const conversation = conversations.find((c) => c.id === form.conversationId);
   const members = (conversation?.members ?? []).filter((m) => m.id !== user.id);
   const calendar = client.calendar;
@@ -510,11 +510,7 @@ function EventForm({
           }
           onChange={(timeZone) => update({ timeZone })}
         >
-          {zones.map((z) => (
-            <option key={z} value={z}>
-              {z}
-            </option>
-          ))}
+          <ZoneOptions current={form.timeZone} />
         </Select>
       )}
       <Select
