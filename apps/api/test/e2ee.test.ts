@@ -393,12 +393,12 @@ describe('end-to-end messaging', () => {
     expect(opened).toBe('floor plan');
   });
 
-  it('shows no edit or reaction that never reached the server, on the device that made it', async () => {
+  it('lists an edit or reaction that never reached the server, unshown until it is sent as stored', async () => {
     const { bob, storage, alice, me, id, restart } = await aliceOnStoppableDevice('unsent-mod');
     const sent = await alice.messages.send(id, { text: 'as first written' });
     // Each stops as it is encrypted (the tab closed), so neither reaches the server.
     storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
-    await expect(alice.messages.edit(id, sent.id, 'as never sent')).rejects.toThrow(
+    await expect(alice.messages.edit(id, sent.id, 'as edited offline')).rejects.toThrow(
       'device stopped',
     );
     await expect(alice.messages.react(id, sent.id, '🎉')).rejects.toThrow('device stopped');
@@ -410,16 +410,35 @@ describe('end-to-end messaging', () => {
         edited: m.editedAt !== undefined,
         reactions: m.reactions,
       }));
+    // Neither side shows them: the server does not have them.
     const expected = [{ text: 'as first written', edited: false, reactions: [] }];
     expect(shown(await restarted.localHistory.messages(id))).toEqual(expected);
     expect(shown(await bob.client.messages.list(id))).toEqual(expected);
-    // Made again and sent, they show on both sides.
-    await restarted.messages.edit(id, sent.id, 'as sent');
-    await restarted.messages.react(id, sent.id, '🎉');
+    // The restarted device lists them, oldest first, and not among its unsent messages.
+    const changes = await restarted.localHistory.unsentChanges();
+    expect(
+      changes.map(({ conversationId, target, change }) => [conversationId, target, change]),
+    ).toEqual([
+      [id, sent.id, { kind: 'edit', text: 'as edited offline' }],
+      [id, sent.id, { kind: 'reaction', emoji: '🎉', remove: false }],
+    ]);
+    expect(await restarted.localHistory.unsent()).toEqual([]);
+    // Sent as stored, they show on both sides.
+    for (const change of changes) await restarted.messages.resend(id, change.id);
     const made = [
-      { text: 'as sent', edited: true, reactions: [{ emoji: '🎉', userIds: [me.id] }] },
+      { text: 'as edited offline', edited: true, reactions: [{ emoji: '🎉', userIds: [me.id] }] },
     ];
     expect(shown(await restarted.localHistory.messages(id))).toEqual(made);
+    expect(shown(await bob.client.messages.list(id))).toEqual(made);
+    expect(await restarted.localHistory.unsentChanges()).toEqual([]);
+    // One dropped instead is gone, and never sent.
+    storage.stopAt = (key) => key.includes(`/epoch/${id}/`);
+    await expect(restarted.messages.edit(id, sent.id, 'not wanted after all')).rejects.toThrow();
+    storage.stopAt = null;
+    const [dropped] = await restarted.localHistory.unsentChanges();
+    await restarted.localHistory.discardUnsent(id, dropped!.id);
+    expect(await restarted.localHistory.unsentChanges()).toEqual([]);
+    await expect(restarted.messages.resend(id, dropped!.id)).rejects.toThrow(TypeError);
     expect(shown(await bob.client.messages.list(id))).toEqual(made);
   });
 

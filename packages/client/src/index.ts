@@ -48,6 +48,7 @@ export {
   type EncryptingKeyStoreOptions,
 } from './key-store-encrypting.ts';
 export { foldForSearch, searchWords, matchesQuery } from './local-history.ts';
+export type { UnsentChange } from './local-history.ts';
 export {
   uploadFile,
   openFile,

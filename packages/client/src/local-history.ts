@@ -1,3 +1,4 @@
+import { toHex } from '@securechat/crypto';
 import type { LocalState, MessageRecord } from './e2ee/local-state.ts';
 import { buildViews, isModifier, type ChatMessage } from './e2ee/views.ts';
 
@@ -36,8 +37,9 @@ export async function latestCachedView(
 }
 
 /**
- * This device's text and file messages that the server never acknowledged, oldest first. Index
- * entries of messages sent meanwhile, or cleared from this device's history, are dropped.
+ * This device's messages that the server never acknowledged (texts, files, edits and reactions),
+ * oldest first. Index entries of messages sent meanwhile, or cleared from this device's history,
+ * are dropped.
  */
 export async function unsentRecords(local: LocalState): Promise<MessageRecord[]> {
   const records: MessageRecord[] = [];
@@ -47,6 +49,37 @@ export async function unsentRecords(local: LocalState): Promise<MessageRecord[]>
     else await local.deleteUnsent(conversationId, clientMessageId);
   }
   return records.sort((a, b) => a.sentAt - b.sentAt);
+}
+
+/** An edit or a reaction of this device that the server never acknowledged. */
+export interface UnsentChange {
+  /** Its own client message id, for `messages.resend` and `localHistory.discardUnsent`. */
+  id: string;
+  conversationId: string;
+  /** The message it changes. */
+  target: string;
+  sentAt: Date;
+  change: { kind: 'edit'; text: string } | { kind: 'reaction'; emoji: string; remove: boolean };
+}
+
+/** The edits and reactions among {@link unsentRecords}, oldest first. */
+export function unsentChanges(records: MessageRecord[]): UnsentChange[] {
+  return records.flatMap((record): UnsentChange[] => {
+    const content = record.content;
+    if (content?.type !== 'edit' && content?.type !== 'reaction') return [];
+    return [
+      {
+        id: record.clientMessageId,
+        conversationId: record.conversationId,
+        target: toHex(content.target),
+        sentAt: new Date(record.sentAt),
+        change:
+          content.type === 'edit'
+            ? { kind: 'edit', text: content.text }
+            : { kind: 'reaction', emoji: content.emoji, remove: content.remove },
+      },
+    ];
+  });
 }
 
 /**

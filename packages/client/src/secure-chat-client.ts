@@ -30,8 +30,10 @@ import {
   cachedViews,
   latestCachedView,
   searchCached,
+  unsentChanges,
   unsentRecords,
   withUnsentPreviews,
+  type UnsentChange,
 } from './local-history.ts';
 
 /** Options of {@link createClient}: the transport's, plus where keys are kept. */
@@ -306,8 +308,9 @@ export interface SecureChatClient {
       input: { text: string; replyTo?: string; id?: string },
     ): Promise<{ id: string }>;
     /**
-     * Sends again a text or file message of this device that the server never acknowledged (see
-     * {@link SecureChatClient.localHistory.unsent}), as stored. Does nothing for a message
+     * Sends again a text or file message, an edit or a reaction of this device that the server
+     * never acknowledged (see {@link SecureChatClient.localHistory.unsent} and
+     * {@link SecureChatClient.localHistory.unsentChanges}), as stored. Does nothing for one
      * already sent.
      */
     resend(conversationId: string, messageId: string): Promise<void>;
@@ -377,7 +380,13 @@ export interface SecureChatClient {
      * `messages.resend`, or drop with `discardUnsent`.
      */
     unsent(): Promise<ChatMessage[]>;
-    /** Drops a message of this device that was never sent (it has no seq). */
+    /**
+     * The edits and reactions of this device that the server never acknowledged, in every
+     * conversation, oldest first: to send again with `messages.resend`, or drop with
+     * `discardUnsent`. Until they are sent, views show the messages without them.
+     */
+    unsentChanges(): Promise<UnsentChange[]>;
+    /** Drops a message, edit or reaction of this device that was never sent (it has no seq). */
     discardUnsent(conversationId: string, messageId: string): Promise<void>;
     /** The highest seq cleared from this device's history of a conversation (0: never cleared). */
     clearedUpTo(conversationId: string): Promise<number>;
@@ -920,7 +929,7 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
             messageId,
           );
           if (!record || record.senderUserId !== e.me.id || !isResendable(record))
-            throw new TypeError('No text or file message of this device has that id');
+            throw new TypeError('No message, edit or reaction of this device has that id');
           if (record.seq === null) await e.send(conversationId, record.content!, messageId);
         });
       },
@@ -1065,6 +1074,10 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         const local = new LocalState(keyStore, e.me.id);
         await learnCachedNames(local);
         return buildViews(await unsentRecords(local), [], username);
+      },
+      async unsentChanges() {
+        const e = await getEngine();
+        return unsentChanges(await unsentRecords(new LocalState(keyStore, e.me.id)));
       },
       async discardUnsent(conversationId, messageId) {
         const e = await getEngine();

@@ -107,12 +107,19 @@ const SEND_ATTEMPTS = 5;
 const bytes16 = (hex: string) => fromHex(hex, 16);
 
 /**
- * Whether a message of this device is one its user sends again when it failed: a text or a file,
- * shown on its own. Edits, reactions and calendar messages are made again instead, from what the
- * user sees at the time.
+ * Whether a message of this device is sent again as stored when it failed: a text or a file, and
+ * an edit or a reaction (what the user did stands until it reaches the server). Calendar and
+ * control messages are made again instead, from the state at the time.
  */
 export function isResendable(record: MessageRecord): boolean {
-  return record.content?.type === 'text' || record.content?.type === 'file';
+  const type = record.content?.type;
+  return type === 'text' || type === 'file' || isChange(record);
+}
+
+/** Whether a message of this device changes another message: an edit or a reaction. */
+export function isChange(record: MessageRecord): boolean {
+  const type = record.content?.type;
+  return type === 'edit' || type === 'reaction';
 }
 
 /** The server-side files a file message refers to: the file and its thumbnail. */
