@@ -288,6 +288,28 @@ describe('chatting end to end in the browser', () => {
     await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
   });
 
+  it('an edit made offline goes out by itself when the connection is back', async () => {
+    const text = 'Sent as the train left the tunnel';
+    const edited = `${text}, edited offline`;
+    await alice.context().setOffline(true);
+    const mine = message(alice, text);
+    await mine.hover();
+    await mine.getByRole('button', { name: 'Edit message' }).click();
+    await composer(alice).fill(edited);
+    await composer(alice).press('Enter');
+    const pending = alice
+      .getByRole('status')
+      .filter({ hasText: 'An edit or reaction is not sent yet.' });
+    await expectVisible(pending, 30_000);
+    await snap(alice, 'edit-not-sent-desktop');
+    // Nobody has the edit yet, so it does not show.
+    expect(await message(alice, edited).count()).toBe(0);
+    await alice.context().setOffline(false);
+    await expectVisible(message(bob, edited), 30_000);
+    await expectVisible(message(alice, edited));
+    await expect.poll(() => pending.count()).toBe(0);
+  });
+
   it('a message left unsent goes out while its author is on another page', async () => {
     const sends = /\/trpc\/[^?]*messages\.send/;
     await alice.route(sends, (route) => route.abort());

@@ -39,7 +39,7 @@ import { FilesPanel, UploadList, fileErrorMessage, makeThumbnail, type Upload } 
 import { MembersDialog } from './members-dialog.tsx';
 import { MessageList } from './message-list.tsx';
 import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
-import { describeSendError, failureMayPass, useOutbox } from './outbox.ts';
+import { describeSendError, failureMayPass, useChangesWaiting, useOutbox } from './outbox.ts';
 import { buildTimeline, dayLabel, isCarriedAlong, type TimelineRow } from './timeline.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
 import { useMessages } from './use-messages.ts';
@@ -163,6 +163,7 @@ function ConversationScreen({
   const { client, user, identityAlerts, dismissIdentityAlert, subscribe, outbox } = useReadyE2ee();
   const queryClient = useQueryClient();
   const entries = useOutbox(outbox);
+  const changesWaiting = useChangesWaiting(outbox, conversation.id);
   const { query, paging, loadOlder } = useMessages(conversation.id);
   const offline = useConversations().data?.offline ?? null;
   // Back online after a failed page of history: ask again (once per reconnection).
@@ -382,6 +383,24 @@ function ConversationScreen({
     [client, conversation.id, refresh, updateUpload, blockedBy, contactStatus],
   );
 
+  /**
+   * Sends an edit or a reaction. One that fails for a reason that passes is kept on this device
+   * and goes again by itself (see ResendUnsent); the conversation says so until it is sent.
+   */
+  const sendChange = useCallback(
+    async (work: () => Promise<unknown>) => {
+      setActionError(null);
+      try {
+        await work();
+      } catch (error) {
+        if (failureMayPass(error)) outbox.changeWaiting(conversation.id);
+        else setActionError(describeSendError(error, nameOf));
+      }
+      refresh();
+    },
+    [conversation.id, nameOf, outbox, refresh],
+  );
+
   const actions = useMemo<MessageActions>(() => {
     const run = async (work: () => Promise<unknown>) => {
       setActionError(null);
@@ -403,7 +422,9 @@ function ConversationScreen({
       },
       remove: (message) => setDeleting(message),
       react: (message, emoji, remove) =>
-        void run(() => client.messages.react(conversation.id, message.id, emoji, { remove })),
+        void sendChange(() =>
+          client.messages.react(conversation.id, message.id, emoji, { remove }),
+        ),
       retry: (message) => void send(message.text, message.replyTo, message.id),
       discard: (message) =>
         void run(async () => {
@@ -412,7 +433,7 @@ function ConversationScreen({
         }),
       jumpTo: (messageId) => setFocusKey(messageId),
     };
-  }, [client, conversation.id, nameOf, refresh, send, outbox]);
+  }, [client, conversation.id, nameOf, refresh, send, sendChange, outbox]);
 
   const readers = (seq: number): string | null => {
     // Reciprocal: who keeps their own read receipts private does not see others'.
@@ -622,6 +643,12 @@ function ConversationScreen({
           <ErrorAlert>{actionError}</ErrorAlert>
         </div>
       )}
+      {changesWaiting && (
+        <p className="conversation-pending" role="status">
+          An edit or reaction is not sent yet. It is kept on this device and goes out by itself when
+          the connection is back.
+        </p>
+      )}
       <UploadList
         uploads={uploads}
         onDismiss={(key) => setUploads((current) => current.filter((u) => u.key !== key))}
@@ -650,15 +677,7 @@ function ConversationScreen({
           onSend={(text, replyTo) => void send(text, replyTo)}
           onAttach={(files) => void sendFiles(files)}
           onSaveEdit={(message, text) =>
-            void (async () => {
-              setActionError(null);
-              try {
-                await client.messages.edit(conversation.id, message.id, text);
-              } catch (error) {
-                setActionError(describeSendError(error, nameOf));
-              }
-              refresh();
-            })()
+            void sendChange(() => client.messages.edit(conversation.id, message.id, text))
           }
           onTyping={() => {
             if (settings.data?.sendTyping === false || conversation.kind === 'notes') return;

@@ -22,6 +22,8 @@ export interface OutboxEntry {
  */
 export class Outbox {
   #entries = new Map<string, OutboxEntry>();
+  /** Conversations with an edit or reaction whose send failed for a reason that passes. */
+  readonly #changesWaiting = new Set<string>();
   readonly #listeners = new Set<() => void>();
 
   set(entry: OutboxEntry): void {
@@ -45,6 +47,24 @@ export class Outbox {
     return this.#entries.get(id);
   }
 
+  /** An edit or reaction in the conversation failed for a reason that passes, and will go again. */
+  changeWaiting(conversationId: string): void {
+    if (this.#changesWaiting.has(conversationId)) return;
+    this.#changesWaiting.add(conversationId);
+    this.#changed();
+  }
+
+  /** The conversation's edits and reactions went out (or were dropped). */
+  changesSent(conversationId: string): void {
+    if (this.#changesWaiting.delete(conversationId)) this.#changed();
+  }
+
+  /** Whether edits or reactions wait to be sent again: in the conversation, or in any. */
+  changesWaiting = (conversationId?: string): boolean =>
+    conversationId === undefined
+      ? this.#changesWaiting.size > 0
+      : this.#changesWaiting.has(conversationId);
+
   subscribe = (listener: () => void) => {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -60,6 +80,11 @@ export class Outbox {
 /** The outbox entries (a new Map whenever one changes). */
 export function useOutbox(outbox: Outbox): Map<string, OutboxEntry> {
   return useSyncExternalStore(outbox.subscribe, outbox.snapshot);
+}
+
+/** Whether edits or reactions in the conversation wait to be sent again. */
+export function useChangesWaiting(outbox: Outbox, conversationId: string): boolean {
+  return useSyncExternalStore(outbox.subscribe, () => outbox.changesWaiting(conversationId));
 }
 
 /**

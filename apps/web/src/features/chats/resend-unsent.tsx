@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { hashKey, useQueryClient } from '@tanstack/react-query';
-import type { ChatMessage } from '@securechat/client';
+import { isApiError, type ChatMessage, type UnsentChange } from '@securechat/client';
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import type { ConversationsData } from '../e2ee/e2ee-provider.tsx';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
@@ -44,9 +44,11 @@ function Resender() {
     /** Tries again after the pause if a send failed for a reason that passes by itself. */
     function later() {
       if (stopped || running || timer !== undefined) return;
-      const waiting = [...outbox.snapshot().values()].some(
-        (entry) => entry.status === 'failed' && entry.retryLater,
-      );
+      const waiting =
+        outbox.changesWaiting() ||
+        [...outbox.snapshot().values()].some(
+          (entry) => entry.status === 'failed' && entry.retryLater,
+        );
       if (!waiting) {
         pause = FIRST_PAUSE_MS;
         return;
@@ -56,6 +58,35 @@ function Resender() {
         void resend();
       }, pause);
       pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
+    }
+
+    /**
+     * Sends a conversation's edits and reactions in the order they were made. One the server
+     * refuses for good (the message is gone, or this user left) is dropped; one that fails for a
+     * reason that passes stops the rest until the next round.
+     */
+    async function resendChanges(conversationId: string, changes: UnsentChange[]) {
+      try {
+        for (const change of changes) {
+          try {
+            await client.messages.resend(conversationId, change.id);
+          } catch (error) {
+            if (failureMayPass(error)) {
+              outbox.changeWaiting(conversationId);
+              return;
+            }
+            if (!isApiError(error)) return;
+            await client.localHistory.discardUnsent(conversationId, change.id);
+          }
+        }
+        outbox.changesSent(conversationId);
+      } finally {
+        if (changes.length > 0)
+          void queryClient.invalidateQueries({
+            queryKey: e2eeKeys.messages(user.id, conversationId),
+            refetchType: 'all',
+          });
+      }
     }
 
     async function resend() {
@@ -69,13 +100,22 @@ function Resender() {
       clearTimeout(timer);
       timer = undefined;
       try {
-        const byConversation = new Map<string, ChatMessage[]>();
-        for (const message of await client.localHistory.unsent()) {
-          const list = byConversation.get(message.conversationId) ?? [];
-          byConversation.set(message.conversationId, [...list, message]);
-        }
+        const byConversation = new Map<
+          string,
+          { messages: ChatMessage[]; changes: UnsentChange[] }
+        >();
+        const of = (conversationId: string) => {
+          let unsent = byConversation.get(conversationId);
+          if (!unsent) byConversation.set(conversationId, (unsent = { messages: [], changes: [] }));
+          return unsent;
+        };
+        for (const message of await client.localHistory.unsent())
+          of(message.conversationId).messages.push(message);
+        for (const change of await client.localHistory.unsentChanges())
+          of(change.conversationId).changes.push(change);
         await Promise.all(
-          [...byConversation].map(async ([conversationId, messages]) => {
+          [...byConversation].map(async ([conversationId, { messages, changes }]) => {
+            await resendChanges(conversationId, changes);
             for (const message of messages) {
               // Already on its way (sent from the composer, or by a retry).
               if (outbox.get(message.id)?.status === 'sending') break;
