@@ -53,6 +53,20 @@ async function registerAndSetUp(page: Page, username: string, shot?: string): Pr
   return recoveryKey;
 }
 
+/** The "Not sent" alert of one of alice's messages. */
+function notSent(text: string): Locator {
+  return message(alice, text)
+    .getByRole('alert')
+    .getByText(/^Not sent/);
+}
+
+/** Alice's message reached bob once, and his device reports no message missing before it. */
+async function bobHasItOnce(text: string): Promise<void> {
+  await expectVisible(message(bob, text), 60_000);
+  expect(await message(bob, text).count()).toBe(1);
+  await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+}
+
 beforeAll(async () => {
   server = await startServer();
   browser = await launchChromium();
@@ -239,16 +253,12 @@ describe('chatting end to end in the browser', () => {
     await alice.route(sends, (route) => route.abort());
     const text = 'Written on the train, sent later';
     await send(alice, text);
-    const notSent = () =>
-      message(alice, text)
-        .getByRole('alert')
-        .getByText(/^Not sent/);
     // The client retries a few times, with back-off, before it gives up.
-    await expectVisible(notSent(), 30_000);
+    await expectVisible(notSent(text), 30_000);
     // After a reload the app tries once more by itself, and fails the same way.
     await alice.reload();
     await expectVisible(message(alice, text).getByText('Sending…'));
-    await expectVisible(notSent(), 30_000);
+    await expectVisible(notSent(text), 30_000);
     // The conversation list says so too.
     const link = alice
       .getByRole('navigation', { name: 'Conversations' })
@@ -262,30 +272,21 @@ describe('chatting end to end in the browser', () => {
     await expect
       .poll(() => message(alice, text).getByRole('alert').count(), { timeout: 30_000 })
       .toBe(0);
-    await expectVisible(message(bob, text));
-    expect(await message(bob, text).count()).toBe(1);
-    await expectVisible(link.getByText(`You: ${text}`, { exact: true }));
     // The retry sent the bytes of the first attempt: bob's device sees no message missing.
-    await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+    await bobHasItOnce(text);
+    await expectVisible(link.getByText(`You: ${text}`, { exact: true }));
   });
 
   it('a message written offline goes out by itself when the connection is back', async () => {
     await alice.context().setOffline(true);
     const text = 'Sent as the train left the tunnel';
     await send(alice, text);
-    await expectVisible(
-      message(alice, text)
-        .getByRole('alert')
-        .getByText(/^Not sent/),
-      30_000,
-    );
+    await expectVisible(notSent(text), 30_000);
     await alice.context().setOffline(false);
     await expect
       .poll(() => message(alice, text).getByRole('alert').count(), { timeout: 30_000 })
       .toBe(0);
-    await expectVisible(message(bob, text));
-    expect(await message(bob, text).count()).toBe(1);
-    await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+    await bobHasItOnce(text);
   });
 
   it('an edit made offline goes out by itself when the connection is back', async () => {
@@ -315,20 +316,13 @@ describe('chatting end to end in the browser', () => {
     await alice.route(sends, (route) => route.abort());
     const text = 'Posted from the platform before the calendar';
     await send(alice, text);
-    await expectVisible(
-      message(alice, text)
-        .getByRole('alert')
-        .getByText(/^Not sent/),
-      30_000,
-    );
+    await expectVisible(notSent(text), 30_000);
     await openSection(alice, 'Calendar');
     await expectVisible(heading(alice, 'Calendar'));
     // The server is reachable again; alice stays on the calendar, and the app tries again by
     // itself after a pause.
     await alice.unroute(sends);
-    await expectVisible(message(bob, text), 60_000);
-    expect(await message(bob, text).count()).toBe(1);
-    await expect.poll(() => bob.getByText('never reached this device').count()).toBe(0);
+    await bobHasItOnce(text);
     await openSection(alice, 'Chats');
     await openConversation(alice, new RegExp(`^${names.bob}`));
     await expectVisible(message(alice, text));
