@@ -23,7 +23,7 @@ export interface OutboxEntry {
 export class Outbox {
   #entries = new Map<string, OutboxEntry>();
   /** Conversations with an edit or reaction whose send failed for a reason that passes. */
-  readonly #changesWaiting = new Set<string>();
+  #changesWaiting = new Set<string>();
   readonly #listeners = new Set<() => void>();
 
   set(entry: OutboxEntry): void {
@@ -50,13 +50,18 @@ export class Outbox {
   /** An edit or reaction in the conversation failed for a reason that passes, and will go again. */
   changeWaiting(conversationId: string): void {
     if (this.#changesWaiting.has(conversationId)) return;
-    this.#changesWaiting.add(conversationId);
+    this.#changesWaiting = new Set(this.#changesWaiting).add(conversationId);
     this.#changed();
   }
 
-  /** The conversation's edits and reactions went out (or were dropped). */
-  changesSent(conversationId: string): void {
-    if (this.#changesWaiting.delete(conversationId)) this.#changed();
+  /** The conversations whose edits or reactions still wait, as a round of sending found them. */
+  setChangesWaiting(conversationIds: ReadonlySet<string>): void {
+    const same =
+      conversationIds.size === this.#changesWaiting.size &&
+      [...conversationIds].every((id) => this.#changesWaiting.has(id));
+    if (same) return;
+    this.#changesWaiting = new Set(conversationIds);
+    this.#changed();
   }
 
   /** Whether edits or reactions wait to be sent again: in the conversation, or in any. */

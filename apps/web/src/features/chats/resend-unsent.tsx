@@ -12,11 +12,12 @@ const LONGEST_PAUSE_MS = 300_000;
 
 /**
  * Sends again, by itself, what this device left unsent (a send that failed, or a tab closed while
- * sending), on every page of the app: once the device is ready, when the browser is back online,
- * when the server answers again, and after a growing pause while sending keeps failing for want of
- * a connection. Each conversation's messages go in the order they were written, and stop at the
- * first that fails, so none overtakes an earlier one; that one shows "Not sent" with its reason
- * and a retry.
+ * sending): messages, edits and reactions, on every page of the app. It does so once the device is
+ * ready, when the browser is back online, when the server answers again, and after a growing pause
+ * while sending keeps failing for want of a connection. Each conversation's messages go in the
+ * order they were written, and stop at the first that fails, so none overtakes an earlier one;
+ * that one shows "Not sent" with its reason and a retry. Edits and reactions go in the order they
+ * were made.
  */
 export function ResendUnsent() {
   const { client, status } = useE2ee();
@@ -60,10 +61,17 @@ function Resender() {
       pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
     }
 
+    /** Invalidates a conversation's messages, also where no page shows them, so none opens stale. */
+    const refresh = (conversationId: string) =>
+      void queryClient.invalidateQueries({
+        queryKey: e2eeKeys.messages(user.id, conversationId),
+        refetchType: 'all',
+      });
+
     /**
      * Sends a conversation's edits and reactions in the order they were made. One the server
-     * refuses for good (the message is gone, or this user left) is dropped; one that fails for a
-     * reason that passes stops the rest until the next round.
+     * refuses for good (the message is gone, or this user left) is dropped. One that fails for a
+     * reason that passes stops the rest until the next round: then it returns true.
      */
     async function resendChanges(conversationId: string, changes: UnsentChange[]) {
       try {
@@ -71,21 +79,44 @@ function Resender() {
           try {
             await client.messages.resend(conversationId, change.id);
           } catch (error) {
-            if (failureMayPass(error)) {
-              outbox.changeWaiting(conversationId);
-              return;
-            }
-            if (!isApiError(error)) return;
+            if (failureMayPass(error)) return true;
+            // Another failure that is not the server's answer (a changed safety number) waits.
+            if (!isApiError(error)) return false;
             await client.localHistory.discardUnsent(conversationId, change.id);
           }
         }
-        outbox.changesSent(conversationId);
+        return false;
       } finally {
-        if (changes.length > 0)
-          void queryClient.invalidateQueries({
-            queryKey: e2eeKeys.messages(user.id, conversationId),
-            refetchType: 'all',
+        if (changes.length > 0) refresh(conversationId);
+      }
+    }
+
+    /** Sends a conversation's messages in the order written, up to the first that fails. */
+    async function resendMessages(conversationId: string, messages: ChatMessage[]) {
+      for (const message of messages) {
+        // Already on its way (sent from the composer, or by a retry).
+        if (outbox.get(message.id)?.status === 'sending') return;
+        outbox.set({
+          id: message.id,
+          conversationId,
+          text: message.text,
+          ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+          sentAt: message.sentAt,
+          status: 'sending',
+        });
+        try {
+          await client.messages.resend(conversationId, message.id);
+          outbox.delete(message.id);
+        } catch (error) {
+          outbox.update(message.id, {
+            status: 'failed',
+            error: describeSendError(error, nameOf),
+            retryLater: failureMayPass(error),
           });
+          return;
+        } finally {
+          refresh(conversationId);
+        }
       }
     }
 
@@ -113,40 +144,14 @@ function Resender() {
           of(message.conversationId).messages.push(message);
         for (const change of await client.localHistory.unsentChanges())
           of(change.conversationId).changes.push(change);
+        const changesWaiting = new Set<string>();
         await Promise.all(
           [...byConversation].map(async ([conversationId, { messages, changes }]) => {
-            await resendChanges(conversationId, changes);
-            for (const message of messages) {
-              // Already on its way (sent from the composer, or by a retry).
-              if (outbox.get(message.id)?.status === 'sending') break;
-              outbox.set({
-                id: message.id,
-                conversationId,
-                text: message.text,
-                ...(message.replyTo ? { replyTo: message.replyTo } : {}),
-                sentAt: message.sentAt,
-                status: 'sending',
-              });
-              try {
-                await client.messages.resend(conversationId, message.id);
-                outbox.delete(message.id);
-              } catch (error) {
-                outbox.update(message.id, {
-                  status: 'failed',
-                  error: describeSendError(error, nameOf),
-                  retryLater: failureMayPass(error),
-                });
-                break;
-              } finally {
-                // Also when no page shows the conversation, so that none opens on a stale copy.
-                void queryClient.invalidateQueries({
-                  queryKey: e2eeKeys.messages(user.id, conversationId),
-                  refetchType: 'all',
-                });
-              }
-            }
+            if (await resendChanges(conversationId, changes)) changesWaiting.add(conversationId);
+            await resendMessages(conversationId, messages);
           }),
         );
+        outbox.setChangesWaiting(changesWaiting);
         if (byConversation.size > 0)
           void queryClient.invalidateQueries({
             queryKey: e2eeKeys.conversations(user.id),
