@@ -292,7 +292,11 @@ describe('chatting end to end in the browser', () => {
   it('an edit made offline goes out by itself when the connection is back', async () => {
     const text = 'Sent as the train left the tunnel';
     const edited = `${text}, edited offline`;
+    const bobOnline = alice.getByText('Online · end-to-end encrypted');
+    await expectVisible(bobOnline);
     await alice.context().setOffline(true);
+    // Offline, alice cannot know who is online: bob is no longer shown as online.
+    await expect.poll(() => bobOnline.count()).toBe(0);
     const mine = message(alice, text);
     await mine.hover();
     await mine.getByRole('button', { name: 'Edit message' }).click();
@@ -309,6 +313,7 @@ describe('chatting end to end in the browser', () => {
     await expectVisible(message(bob, edited), 30_000);
     await expectVisible(message(alice, edited));
     await expect.poll(() => pending.count()).toBe(0);
+    await expectVisible(bobOnline);
   });
 
   it('a message left unsent goes out while its author is on another page', async () => {

@@ -169,7 +169,7 @@ function ConversationList({ onNew }: { onNew: () => void }) {
             <li key={conversation.id}>
               <ConversationLink
                 conversation={conversation}
-                online={other ? (presence.data?.get(other.id) ?? false) : false}
+                online={other ? (presence.get(other.id) ?? false) : false}
                 now={now}
               />
             </li>

@@ -201,7 +201,7 @@ function ConversationScreen({
   const other =
     conversation.kind === 'direct' ? conversation.members.find((m) => m.id !== user.id) : undefined;
   const presence = usePresence(other ? [other.id] : []);
-  const online = other ? (presence.data?.get(other.id) ?? false) : false;
+  const online = other ? (presence.get(other.id) ?? false) : false;
   const contactStatus = useQuery({
     queryKey: [...e2eeKeys.contact(user.id, other?.id ?? ''), 'status'],
     queryFn: () => client.contacts.status(other!.id),

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { apiErrorCode } from '@securechat/client';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { useBrowserOnline } from '../../lib/use-browser-online.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import type { ConversationsData } from '../e2ee/e2ee-provider.tsx';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
@@ -31,11 +32,13 @@ export function useConversations() {
   });
 }
 
-/** Online state of users who share a conversation with the signed-in user. */
-export function usePresence(userIds: string[]) {
-  const { client, user } = useReadyE2ee();
+const NOBODY_ONLINE: ReadonlyMap<string, boolean> = new Map();
+
+/** Online state of users who share a conversation with the signed-in user (none known offline). */
+export function usePresence(userIds: string[]): ReadonlyMap<string, boolean> {
+  const { client, user, streamProblem } = useReadyE2ee();
   const ids = [...new Set(userIds)].sort();
-  return useQuery({
+  const presence = useQuery({
     queryKey: [...e2eeKeys.presence(user.id), ids.join(',')],
     queryFn: async () => {
       if (ids.length === 0) return new Map<string, boolean>();
@@ -44,4 +47,8 @@ export function usePresence(userIds: string[]) {
     },
     staleTime: 60_000,
   });
+  // Presence stays current through the live event stream: without a connection, or while the
+  // stream is down, what is known is stale, so nobody is shown online.
+  const connected = useBrowserOnline() && streamProblem === null;
+  return (connected ? presence.data : undefined) ?? NOBODY_ONLINE;
 }
