@@ -113,13 +113,7 @@ const bytes16 = (hex: string) => fromHex(hex, 16);
  */
 export function isResendable(record: MessageRecord): boolean {
   const type = record.content?.type;
-  return type === 'text' || type === 'file' || isChange(record);
-}
-
-/** Whether a message of this device changes another message: an edit or a reaction. */
-export function isChange(record: MessageRecord): boolean {
-  const type = record.content?.type;
-  return type === 'edit' || type === 'reaction';
+  return type === 'text' || type === 'file' || type === 'edit' || type === 'reaction';
 }
 
 /** The server-side files a file message refers to: the file and its thumbnail. */

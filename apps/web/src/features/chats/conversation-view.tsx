@@ -384,10 +384,11 @@ function ConversationScreen({
   );
 
   /**
-   * Sends an edit or a reaction. One that fails for a reason that passes is kept on this device
-   * and goes again by itself (see ResendUnsent); the conversation says so until it is sent.
+   * Runs an action on a message: an edit, a reaction, or discarding an unsent one. An edit or a
+   * reaction that fails for a reason that passes is kept on this device and goes again by itself
+   * (see ResendUnsent); the conversation says so until it is sent. Other failures are shown.
    */
-  const sendChange = useCallback(
+  const run = useCallback(
     async (work: () => Promise<unknown>) => {
       setActionError(null);
       try {
@@ -402,15 +403,6 @@ function ConversationScreen({
   );
 
   const actions = useMemo<MessageActions>(() => {
-    const run = async (work: () => Promise<unknown>) => {
-      setActionError(null);
-      try {
-        await work();
-      } catch (error) {
-        setActionError(describeSendError(error, nameOf));
-      }
-      refresh();
-    };
     return {
       reply: (message) => {
         setMode({ kind: 'reply', message, senderLabel: nameOf(message.sender.id) });
@@ -422,9 +414,7 @@ function ConversationScreen({
       },
       remove: (message) => setDeleting(message),
       react: (message, emoji, remove) =>
-        void sendChange(() =>
-          client.messages.react(conversation.id, message.id, emoji, { remove }),
-        ),
+        void run(() => client.messages.react(conversation.id, message.id, emoji, { remove })),
       retry: (message) => void send(message.text, message.replyTo, message.id),
       discard: (message) =>
         void run(async () => {
@@ -433,7 +423,7 @@ function ConversationScreen({
         }),
       jumpTo: (messageId) => setFocusKey(messageId),
     };
-  }, [client, conversation.id, nameOf, refresh, send, sendChange, outbox]);
+  }, [client, conversation.id, nameOf, send, run, outbox]);
 
   const readers = (seq: number): string | null => {
     // Reciprocal: who keeps their own read receipts private does not see others'.
@@ -677,7 +667,7 @@ function ConversationScreen({
           onSend={(text, replyTo) => void send(text, replyTo)}
           onAttach={(files) => void sendFiles(files)}
           onSaveEdit={(message, text) =>
-            void sendChange(() => client.messages.edit(conversation.id, message.id, text))
+            void run(() => client.messages.edit(conversation.id, message.id, text))
           }
           onTyping={() => {
             if (settings.data?.sendTyping === false || conversation.kind === 'notes') return;
