@@ -289,7 +289,7 @@ describe('chatting end to end in the browser', () => {
     await bobHasItOnce(text);
   });
 
-  it('an edit made offline goes out by itself when the connection is back', async () => {
+  it('an edit made offline goes out by itself when the connection is back; a discarded reaction never does', async () => {
     const text = 'Sent as the train left the tunnel';
     const edited = `${text}, edited offline`;
     const bobOnline = alice.getByText('Online · end-to-end encrypted');
@@ -314,6 +314,23 @@ describe('chatting end to end in the browser', () => {
     await expectVisible(message(alice, edited));
     await expect.poll(() => pending.count()).toBe(0);
     await expectVisible(bobOnline);
+
+    // A reaction made offline and then discarded never goes out, also not after a reload.
+    await alice.context().setOffline(true);
+    const target = message(alice, edited);
+    await target.hover();
+    await target.getByRole('button', { name: 'React to message from you' }).click();
+    await alice.getByRole('button', { name: 'React with 🎉' }).click();
+    await expectVisible(pending, 30_000);
+    await pending.getByRole('button', { name: 'Discard unsent edits and reactions' }).click();
+    await expect.poll(() => pending.count()).toBe(0);
+    await alice.context().setOffline(false);
+    await alice.reload();
+    const after = 'Back above ground';
+    await send(alice, after);
+    await bobHasItOnce(after);
+    for (const page of [alice, bob])
+      expect(await message(page, edited).getByRole('button', { name: /🎉/ }).count()).toBe(0);
   });
 
   it('a message left unsent goes out while its author is on another page', async () => {

@@ -303,6 +303,55 @@ describe('linking, listing and revoking devices in the browser', () => {
     await aliceLaptop.context().close();
   });
 
+  it('bob resets his encryption identity; alice, who verified him, accepts the new number before her reaction goes out', async () => {
+    await openChats(alice);
+    await openConversation(alice, new RegExp(names.bob));
+    await alice.getByRole('button', { name: `Safety number with ${names.bob}` }).click();
+    const safety = alice.getByRole('dialog', { name: `Safety number with ${names.bob}` });
+    await safety.getByRole('button', { name: 'Mark as verified' }).click();
+    await expectVisible(safety.getByText('Verified', { exact: true }));
+    await safety.getByRole('button', { name: 'Close dialog' }).click();
+
+    // bob has lost his recovery key and starts over on a new browser.
+    const bobNew = watch(await openPage(browser, DESKTOP), 'bob-new');
+    await signIn(bobNew, names.bob, 'Unlock your messages on this browser');
+    await bobNew.getByRole('button', { name: 'Reset encryption identity…' }).click();
+    const reset = bobNew.getByRole('dialog', { name: 'Reset encryption identity?' });
+    await reset.getByLabel('I understand that my earlier messages will be lost').check();
+    await reset.getByRole('button', { name: 'Reset encryption identity' }).click();
+    await expectVisible(heading(bobNew, 'Save your recovery key'));
+    await bobNew.getByLabel('I have saved my recovery key somewhere safe').check();
+    await bobNew.getByRole('button', { name: 'Continue to chats' }).click();
+    await expectVisible(heading(bobNew, 'Chats'));
+
+    // alice reacts to one of bob's messages: her device keeps the reaction, and the
+    // conversation says what holds it back.
+    const mine = message(alice, 'After the phone was removed');
+    await mine.hover();
+    await mine.getByRole('button', { name: `React to message from ${names.bob}` }).click();
+    await alice.getByRole('button', { name: 'React with 👍' }).click();
+    const held = alice.getByRole('status').filter({ hasText: 'An edit or reaction is held back.' });
+    await expectVisible(held);
+    expect(await held.textContent()).toContain(`${names.bob}’s safety number changed.`);
+    const review = alice.getByRole('button', { name: 'Review safety number' });
+    await expectVisible(review);
+    await snap(alice, 'reaction-held-safety-number-desktop');
+    expect(await mine.getByRole('button', { name: /👍 1/ }).count()).toBe(0);
+
+    // Accepting the new number sends it, with nothing more to press.
+    await review.click();
+    await safety.getByRole('button', { name: 'Accept new safety number' }).click();
+    await expectVisible(safety.getByRole('button', { name: 'Mark as verified' }));
+    await safety.getByRole('button', { name: 'Close dialog' }).click();
+    await expectVisible(mine.getByRole('button', { name: /👍 1/ }), 30_000);
+    await expect.poll(() => held.count()).toBe(0);
+
+    // bob's new identity reads what alice sends from now on.
+    await send(alice, 'Welcome back under your new number', WAIT);
+    await openConversation(bobNew, new RegExp(names.alice));
+    await expectVisible(message(bobNew, 'Welcome back under your new number'));
+  });
+
   it('ran without uncaught errors or Content Security Policy violations', () => {
     expect(problems).toEqual([]);
   });

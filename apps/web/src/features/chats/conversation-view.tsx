@@ -385,8 +385,9 @@ function ConversationScreen({
 
   /**
    * Runs an action on a message: an edit, a reaction, or discarding an unsent one. An edit or a
-   * reaction that fails for a reason that passes is kept on this device and goes again by itself
-   * (see ResendUnsent); the conversation says so until it is sent. Other failures are shown.
+   * reaction that fails for a reason that passes, or for a changed safety number, is kept on this
+   * device and goes again by itself (see ResendUnsent), which starts a round at once so that the
+   * conversation says why it waits. Other failures are shown.
    */
   const run = useCallback(
     async (work: () => Promise<unknown>) => {
@@ -394,13 +395,21 @@ function ConversationScreen({
       try {
         await work();
       } catch (error) {
-        if (failureMayPass(error)) outbox.changeWaiting(conversation.id);
+        if (failureMayPass(error) || error instanceof IdentityChangedError) outbox.resendNow();
         else setActionError(describeSendError(error, nameOf));
+        if (error instanceof IdentityChangedError) void contactStatus.refetch();
       }
       refresh();
     },
-    [conversation.id, nameOf, outbox, refresh],
+    [nameOf, outbox, refresh, contactStatus],
   );
+  const discardChanges = () =>
+    void run(async () => {
+      for (const change of await client.localHistory.unsentChanges())
+        if (change.conversationId === conversation.id)
+          await client.localHistory.discardUnsent(conversation.id, change.id);
+      outbox.resendNow();
+    });
 
   const actions = useMemo<MessageActions>(() => {
     return {
@@ -634,10 +643,21 @@ function ConversationScreen({
         </div>
       )}
       {changesWaiting && (
-        <p className="conversation-pending" role="status">
-          An edit or reaction is not sent yet. It is kept on this device and goes out by itself when
-          the connection is back.
-        </p>
+        <div className="conversation-pending" role="status">
+          <p>
+            {changesWaiting.retryLater
+              ? 'An edit or reaction is not sent yet. It is kept on this device and goes out by itself when the connection is back.'
+              : `An edit or reaction is held back. ${changesWaiting.reason ?? 'It could not be sent.'} It is kept on this device and goes out by itself once that is done.`}
+          </p>
+          <button
+            type="button"
+            className="link-button"
+            aria-label="Discard unsent edits and reactions"
+            onClick={discardChanges}
+          >
+            Discard
+          </button>
+        </div>
       )}
       <UploadList
         uploads={uploads}

@@ -15,6 +15,14 @@ export interface OutboxEntry {
   retryLater?: boolean;
 }
 
+/** Why a conversation's edits or reactions wait to be sent. */
+export interface ChangesWaiting {
+  /** The failure passes by itself (no connection, a busy server), so they go again by themselves. */
+  retryLater: boolean;
+  /** What stops them, for the user, when it does not pass by itself. */
+  reason?: string;
+}
+
 /**
  * Messages being sent, for optimistic display: each shows at once with "Sending…", and stays with
  * "Not sent" and a retry if sending fails. The client stores each message before sending it, so
@@ -22,9 +30,10 @@ export interface OutboxEntry {
  */
 export class Outbox {
   #entries = new Map<string, OutboxEntry>();
-  /** Conversations with an edit or reaction whose send failed for a reason that passes. */
-  #changesWaiting = new Set<string>();
+  /** Conversations whose edits or reactions wait, as the last round of sending found them. */
+  #changesWaiting: ReadonlyMap<string, ChangesWaiting> = new Map();
   readonly #listeners = new Set<() => void>();
+  readonly #resendRequests = new Set<() => void>();
 
   set(entry: OutboxEntry): void {
     this.#entries = new Map(this.#entries).set(entry.id, entry);
@@ -47,28 +56,37 @@ export class Outbox {
     return this.#entries.get(id);
   }
 
-  /** An edit or reaction in the conversation failed for a reason that passes, and will go again. */
-  changeWaiting(conversationId: string): void {
-    if (this.#changesWaiting.has(conversationId)) return;
-    this.#changesWaiting = new Set(this.#changesWaiting).add(conversationId);
-    this.#changed();
+  /** Asks for a round of sending again now (see ResendUnsent): after a failed edit, say. */
+  resendNow(): void {
+    for (const listener of this.#resendRequests) listener();
+  }
+
+  /** Runs `listener` on every {@link resendNow}. */
+  onResendRequest(listener: () => void): () => void {
+    this.#resendRequests.add(listener);
+    return () => this.#resendRequests.delete(listener);
   }
 
   /** The conversations whose edits or reactions still wait, as a round of sending found them. */
-  setChangesWaiting(conversationIds: ReadonlySet<string>): void {
+  setChangesWaiting(waiting: ReadonlyMap<string, ChangesWaiting>): void {
     const same =
-      conversationIds.size === this.#changesWaiting.size &&
-      [...conversationIds].every((id) => this.#changesWaiting.has(id));
+      waiting.size === this.#changesWaiting.size &&
+      [...waiting].every(([id, w]) => {
+        const before = this.#changesWaiting.get(id);
+        return before?.retryLater === w.retryLater && before.reason === w.reason;
+      });
     if (same) return;
-    this.#changesWaiting = new Set(conversationIds);
+    this.#changesWaiting = new Map(waiting);
     this.#changed();
   }
 
-  /** Whether edits or reactions wait to be sent again: in the conversation, or in any. */
-  changesWaiting = (conversationId?: string): boolean =>
-    conversationId === undefined
-      ? this.#changesWaiting.size > 0
-      : this.#changesWaiting.has(conversationId);
+  /** Why edits or reactions in the conversation wait, if they do. */
+  changesWaiting = (conversationId: string): ChangesWaiting | undefined =>
+    this.#changesWaiting.get(conversationId);
+
+  /** Whether edits or reactions of any conversation wait for a failure that passes. */
+  changesRetryLater = (): boolean =>
+    [...this.#changesWaiting.values()].some((waiting) => waiting.retryLater);
 
   subscribe = (listener: () => void) => {
     this.#listeners.add(listener);
@@ -87,8 +105,11 @@ export function useOutbox(outbox: Outbox): Map<string, OutboxEntry> {
   return useSyncExternalStore(outbox.subscribe, outbox.snapshot);
 }
 
-/** Whether edits or reactions in the conversation wait to be sent again. */
-export function useChangesWaiting(outbox: Outbox, conversationId: string): boolean {
+/** Why edits or reactions in the conversation wait to be sent, if they do. */
+export function useChangesWaiting(
+  outbox: Outbox,
+  conversationId: string,
+): ChangesWaiting | undefined {
   return useSyncExternalStore(outbox.subscribe, () => outbox.changesWaiting(conversationId));
 }
 

@@ -4,7 +4,7 @@ import { isApiError, type ChatMessage, type UnsentChange } from '@securechat/cli
 import { useE2ee, useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import type { ConversationsData } from '../e2ee/e2ee-provider.tsx';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
-import { describeSendError, failureMayPass } from './outbox.ts';
+import { describeSendError, failureMayPass, type ChangesWaiting } from './outbox.ts';
 
 /** The first pause before sending again after a failure that may pass; it doubles up to the last. */
 const FIRST_PAUSE_MS = 5_000;
@@ -17,7 +17,8 @@ const LONGEST_PAUSE_MS = 300_000;
  * while sending keeps failing for want of a connection. Each conversation's messages go in the
  * order they were written, and stop at the first that fails, so none overtakes an earlier one;
  * that one shows "Not sent" with its reason and a retry. Edits and reactions go in the order they
- * were made.
+ * were made; while they wait, their conversation says why. Any page can ask for a round at once
+ * with `outbox.resendNow()`: after a failed edit, or once a changed safety number is accepted.
  */
 export function ResendUnsent() {
   const { client, status } = useE2ee();
@@ -46,7 +47,7 @@ function Resender() {
     function later() {
       if (stopped || running || timer !== undefined) return;
       const waiting =
-        outbox.changesWaiting() ||
+        outbox.changesRetryLater() ||
         [...outbox.snapshot().values()].some(
           (entry) => entry.status === 'failed' && entry.retryLater,
         );
@@ -70,22 +71,26 @@ function Resender() {
 
     /**
      * Sends a conversation's edits and reactions in the order they were made. One the server
-     * refuses for good (the message is gone, or this user left) is dropped. One that fails for a
-     * reason that passes stops the rest until the next round: then it returns true.
+     * refuses for good (the message is gone, or this user left) is dropped. Any other failure
+     * stops the rest until the next round, and is returned: one that passes by itself (no
+     * connection), or one the user must act on (a changed safety number to review).
      */
-    async function resendChanges(conversationId: string, changes: UnsentChange[]) {
+    async function resendChanges(
+      conversationId: string,
+      changes: UnsentChange[],
+    ): Promise<ChangesWaiting | undefined> {
       try {
         for (const change of changes) {
           try {
             await client.messages.resend(conversationId, change.id);
           } catch (error) {
-            if (failureMayPass(error)) return true;
-            // Another failure that is not the server's answer (a changed safety number) waits.
-            if (!isApiError(error)) return false;
+            if (failureMayPass(error)) return { retryLater: true };
+            if (!isApiError(error))
+              return { retryLater: false, reason: describeSendError(error, nameOf) };
             await client.localHistory.discardUnsent(conversationId, change.id);
           }
         }
-        return false;
+        return undefined;
       } finally {
         if (changes.length > 0) refresh(conversationId);
       }
@@ -144,10 +149,11 @@ function Resender() {
           of(message.conversationId).messages.push(message);
         for (const change of await client.localHistory.unsentChanges())
           of(change.conversationId).changes.push(change);
-        const changesWaiting = new Set<string>();
+        const changesWaiting = new Map<string, ChangesWaiting>();
         await Promise.all(
           [...byConversation].map(async ([conversationId, { messages, changes }]) => {
-            if (await resendChanges(conversationId, changes)) changesWaiting.add(conversationId);
+            const waiting = await resendChanges(conversationId, changes);
+            if (waiting) changesWaiting.set(conversationId, waiting);
             await resendMessages(conversationId, messages);
           }),
         );
@@ -176,6 +182,7 @@ function Resender() {
     window.addEventListener('online', now);
     // When a send fails for a reason that passes, wherever it was sent from.
     const unsubscribeOutbox = outbox.subscribe(later);
+    const unsubscribeRequests = outbox.onResendRequest(now);
     // When the server answers again: the conversation list, fetched by whichever page shows it,
     // is no longer this device's copy.
     const hash = hashKey(e2eeKeys.conversations(user.id));
@@ -192,6 +199,7 @@ function Resender() {
       clearTimeout(timer);
       window.removeEventListener('online', now);
       unsubscribeOutbox();
+      unsubscribeRequests();
       unsubscribe();
     };
   }, [client, outbox, queryClient, user.id]);

@@ -59,7 +59,7 @@ export function SafetyNumberDialog({
   open: boolean;
   onClose: () => void;
 }) {
-  const { client, user, dismissIdentityAlert } = useReadyE2ee();
+  const { client, user, dismissIdentityAlert, outbox } = useReadyE2ee();
   const queryClient = useQueryClient();
   const identity = useContactIdentity(contactId, open);
   const [pending, setPending] = useState(false);
@@ -136,6 +136,8 @@ export function SafetyNumberDialog({
                   void act(async () => {
                     await client.contacts.acceptIdentityChange(contactId);
                     dismissIdentityAlert(contactId);
+                    // What waited for this review goes out now.
+                    outbox.resendNow();
                   })
                 }
               >
