@@ -1270,6 +1270,70 @@ describe('calendar: people', () => {
     expect((await alice.client.calendar.get(event.id)).title).toBe('Board meeting');
   });
 
+  it("refuses an attendee's earlier answer shown in place of a later one from the same device", async () => {
+    const [alice, bob] = await people(server.url, 'aoa', 'aob');
+    const group = await createGroup(alice, 'Order', [bob]);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Standup',
+      allDay: false,
+      start: '2027-09-06T09:00:00Z',
+      end: '2027-09-06T09:15:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=DAILY;COUNT=5',
+      attendees: [bob.id],
+    });
+    const second = '2027-09-07T09:00:00Z';
+    const bobAt = async (viewer: typeof alice) => {
+      const seen = (await viewer.client.calendar.get(event.id)).attendees.find(
+        (a) => a.userId === bob.id,
+      )!;
+      return [seen.status, ...seen.occurrences.map((o) => `${o.recurrenceId} ${o.status}`)];
+    };
+    const handle = createDb(server.app.databasePath);
+    const row = (table: string) =>
+      handle.sqlite
+        .prepare(`select * from ${table} where event_id = ? and user_id = ?`)
+        .get(event.id, bob.id) as Record<string, unknown> | undefined;
+    try {
+      await bob.client.calendar.rsvp(event.id, 'accepted');
+      await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: second });
+      for (const viewer of [alice, bob])
+        expect(await bobAt(viewer)).toEqual(['accepted', `${second} declined`]);
+      const accepted = row('calendar_attendees')!;
+      const declinedSecond = row('calendar_occurrence_answers')!;
+
+      // bob declines the whole series, which replaces his answer for the second day.
+      await bob.client.calendar.rsvp(event.id, 'declined');
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
+      const declined = row('calendar_attendees')!;
+
+      // The server shows his earlier answers again, each signed by him: neither counts.
+      const setSeries = (r: Record<string, unknown>) =>
+        handle.sqlite
+          .prepare(
+            'update calendar_attendees set status = ?, rsvp_ref = ?, rsvp_device = ? where event_id = ? and user_id = ?',
+          )
+          .run(r.status, r.rsvp_ref, r.rsvp_device, event.id, bob.id);
+      setSeries(accepted);
+      handle.sqlite
+        .prepare(
+          `insert into calendar_occurrence_answers (${Object.keys(declinedSecond).join(', ')})
+             values (${Object.keys(declinedSecond)
+               .map(() => '?')
+               .join(', ')})`,
+        )
+        .run(...Object.values(declinedSecond));
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['needs-action']);
+
+      // His latest answer still counts.
+      setSeries(declined);
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
+    } finally {
+      handle.close();
+    }
+  });
+
   it('detects server-side tampering with the metadata or an answer', async () => {
     const [alice, bob] = await people(server.url, 'tma', 'tmb');
     const { id } = await alice.client.conversations.openDirect(bob.username);

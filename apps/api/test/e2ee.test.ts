@@ -8,6 +8,7 @@ import {
   type KeyStore,
   type SecureChatClient,
 } from '@securechat/client';
+import { createDb } from '@securechat/db';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../src/app.ts';
@@ -440,6 +441,31 @@ describe('end-to-end messaging', () => {
     expect(await restarted.localHistory.unsentChanges()).toEqual([]);
     await expect(restarted.messages.resend(id, dropped!.id)).rejects.toThrow(TypeError);
     expect(shown(await bob.client.messages.list(id))).toEqual(made);
+  });
+
+  it('refuses a message whose time the server changed from the one its sender signed', async () => {
+    const alice = await person(server.url, 'ta');
+    const bob = await person(server.url, 'tb');
+    const { id } = await alice.client.conversations.openDirect(bob.username);
+    const early = await alice.client.messages.send(id, { text: 'sent on time' });
+    const later = await alice.client.messages.send(id, { text: 'also on time' });
+    const handle = createDb(server.app.databasePath);
+    try {
+      // An hour earlier, as if said before something it answers.
+      handle.sqlite
+        .prepare(
+          'update messages set sent_at = sent_at - 3600000 where conversation_id = ? and client_message_id = ?',
+        )
+        .run(id, later.id);
+    } finally {
+      handle.close();
+    }
+    const seen = await bob.client.messages.list(id);
+    expect(seen.find((m) => m.id === early.id)).toMatchObject({
+      text: 'sent on time',
+      undecryptable: false,
+    });
+    expect(seen.find((m) => m.id === later.id)).toMatchObject({ text: '', undecryptable: true });
   });
 
   it('sends a client message id once even when the same send is retried', async () => {

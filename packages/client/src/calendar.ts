@@ -499,7 +499,22 @@ export interface CalendarDeps {
     get(eventId: string): Promise<number | undefined>;
     set(eventId: string, revision: number): Promise<void>;
   };
+  /**
+   * Per event, attendee and series or occurrence (`key`), the latest answer this device has
+   * verified from each of the attendee's devices, as its place in that device's chain.
+   */
+  answerOrder: {
+    get(key: string): Promise<AnswerOrder | undefined>;
+    set(key: string, order: AnswerOrder): Promise<void>;
+  };
 }
+
+/** Device id → the epoch and chain index of its latest answer seen (see `answerOrder`). */
+export type AnswerOrder = Record<string, [epoch: number, index: number]>;
+
+/** Whether `chain` comes before `seen` in one device's chain. */
+const chainBefore = (chain: { epoch: number; index: number }, [epoch, index]: [number, number]) =>
+  chain.epoch < epoch || (chain.epoch === epoch && chain.index < index);
 
 /** `client.calendar`: see {@link CalendarEvent} and friends. */
 export interface CalendarApi {
@@ -684,12 +699,30 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         ...opened.content,
       });
     }
+    // Where answers count, the latest this device has seen from each attendee's device: the series,
+    // and each occurrence until the series next moves (a move may legitimately bring an earlier
+    // answer to an occurrence, as the organizer signs). Read once per place.
+    const orderKey = (userId: string, recurrenceId: string | undefined) =>
+      recurrenceId === undefined
+        ? `${event.id}/${userId}/`
+        : `${event.id}/${userId}/${recurrenceId}/${movedAt}`;
+    const orders = new Map<string, { order: AnswerOrder; changed: boolean }>();
+    const orderAt = async (key: string) => {
+      let entry = orders.get(key);
+      if (!entry) {
+        entry = { order: { ...(await deps.answerOrder.get(key)) }, changed: false };
+        orders.set(key, entry);
+      }
+      return entry;
+    };
     // An answer counts only as its attendee signed it: with this status, for this event, and
     // for the series or for this one occurrence (so none can stand in for another), or for the
     // occurrence a move of the whole series carried it to, as the organizer signed. An answer for
     // one occurrence given before the series last moved counts only there: its time may now be
     // another occurrence's. An answer given for the series this one split from counts where the
-    // organizer signed it went.
+    // organizer signed it went. One that comes before an answer this device has seen from the same
+    // device of the attendee, for the same place or (for an occurrence) for the whole series,
+    // which replaces it, is the server showing the past: it does not count.
     async function answer(
       userId: string,
       claimed: { status: RsvpStatus; rsvp: MessageDto | null },
@@ -724,6 +757,20 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         answersMoved.has(`${answeredFor} ${recurrenceId}`);
       const ofThisEvent = toHex(content.eventId) === event.id;
       if (!carried && !(ofThisEvent && (whereGiven || whereMoved))) return null;
+      const chain = record.chain;
+      if (chain) {
+        const device = record.senderDeviceId;
+        const here = await orderAt(orderKey(userId, recurrenceId));
+        const places = [here];
+        if (recurrenceId !== undefined) places.push(await orderAt(orderKey(userId, undefined)));
+        if (places.some(({ order }) => order[device] && chainBefore(chain, order[device])))
+          return null;
+        const seen = here.order[device];
+        if (!seen || chainBefore({ epoch: seen[0], index: seen[1] }, [chain.epoch, chain.index])) {
+          here.order[device] = [chain.epoch, chain.index];
+          here.changed = true;
+        }
+      }
       return {
         status: claimed.status,
         comment: content.fields.comment || null,
@@ -734,6 +781,9 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     const answers: VerifiedAnswer[] = [];
     const attendees: CalendarAttendee[] = [];
     for (const a of event.attendees) {
+      // The series first: its answer, once seen, outdates the same device's earlier answers for
+      // single occurrences.
+      const series = await answer(a.userId, a, undefined);
       const occurrences: CalendarOccurrenceAnswer[] = [];
       for (const o of a.occurrences) {
         const verified = await answer(a.userId, o, o.recurrenceId);
@@ -744,7 +794,6 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         occurrences.push({ ...rest, recurrenceId: o.recurrenceId, answeredFor });
         answers.push({ ...source, userId: a.userId, recurrenceId: o.recurrenceId, answeredFor });
       }
-      const series = await answer(a.userId, a, undefined);
       if (series)
         answers.push({ ...series.source, userId: a.userId, recurrenceId: null, answeredFor: null });
       attendees.push({
@@ -755,6 +804,8 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         occurrences,
       });
     }
+    for (const [key, { order, changed }] of orders)
+      if (changed) await deps.answerOrder.set(key, order);
     const verified: CalendarEvent = {
       id: event.id,
       conversationId: event.conversationId,

@@ -14,7 +14,12 @@ import {
   type Content,
   type FileRef,
 } from '@securechat/crypto';
-import { createCalendarApi, type CalendarApi, type CalendarReminder } from './calendar.ts';
+import {
+  createCalendarApi,
+  type AnswerOrder,
+  type CalendarApi,
+  type CalendarReminder,
+} from './calendar.ts';
 import { createTransport, type ApiClient, type CreateClientOptions } from './client.ts';
 import { Engine, isResendable, type EngineNotice } from './e2ee/engine.ts';
 import { resetIdentity } from './e2ee/identity-reset.ts';
@@ -635,6 +640,12 @@ export function createClient(options: SecureChatClientOptions = {}): SecureChatC
         keyStore.get<number>(`${(await getEngine()).me.id}/calendar-revision/${eventId}`),
       set: async (eventId, revision) =>
         keyStore.set(`${(await getEngine()).me.id}/calendar-revision/${eventId}`, revision),
+    },
+    answerOrder: {
+      get: async (key) =>
+        keyStore.get<AnswerOrder>(`${(await getEngine()).me.id}/calendar-answer-order/${key}`),
+      set: async (key, order) =>
+        keyStore.set(`${(await getEngine()).me.id}/calendar-answer-order/${key}`, order),
     },
   });
 

@@ -1054,13 +1054,14 @@ export class Engine {
       if (!record.outgoing) {
         const sending = record.content ?? content;
         const state = await this.sendState(conversationId);
-        const { wire } = await encryptMessage({
+        const { wire, header } = await encryptMessage({
           state,
           sender: device,
           content: sending,
           clientMsgId: bytes16(clientMessageId),
           sentAtMs: record.sentAt,
         });
+        record.chain = { epoch: header.epoch, index: header.chainIndex };
         // The chain index is written down as used together with the bytes that use it, in one
         // write, before they leave: a device stopped before never sent them and uses the index
         // again; one stopped after sends these bytes again. Recipients never see an index
@@ -1148,10 +1149,13 @@ export class Engine {
     let state: EpochState | undefined;
     if (!dto.deleted && dto.ciphertext) {
       try {
-        ({ content: record.content, state } = await this.#decrypt(
-          dto,
-          fromBase64Url(dto.ciphertext),
-        ));
+        let chain: MessageRecord['chain'];
+        ({
+          content: record.content,
+          state,
+          chain,
+        } = await this.#decrypt(dto, fromBase64Url(dto.ciphertext)));
+        record.chain = chain;
       } catch (error) {
         if (!(error instanceof AuthenticationError) && !(error instanceof TypeError)) throw error;
         this.notify({
@@ -1182,14 +1186,20 @@ export class Engine {
   async #decrypt(
     dto: MessageDto,
     wire: Uint8Array,
-  ): Promise<{ content: Content; state: EpochState | undefined }> {
+  ): Promise<{
+    content: Content;
+    state: EpochState | undefined;
+    chain: NonNullable<MessageRecord['chain']>;
+  }> {
     const header = peekMessageHeader(wire);
-    // The routing facts the server attached must be the ones the sender signed.
+    // The routing facts the server attached must be the ones the sender signed, and so must the
+    // time it shows.
     if (
       toHex(header.senderUser) !== dto.senderUserId ||
       toHex(header.senderDevice) !== dto.senderDeviceId ||
       toHex(header.clientMsgId) !== dto.clientMessageId ||
-      header.epoch !== dto.epoch
+      header.epoch !== dto.epoch ||
+      header.sentAtMs !== dto.sentAt.getTime()
     ) {
       throw new AuthenticationError();
     }
@@ -1215,7 +1225,11 @@ export class Engine {
         count: decrypted.gap.to - decrypted.gap.from,
       });
     }
-    return { content: decrypted.content, state };
+    return {
+      content: decrypted.content,
+      state,
+      chain: { epoch: header.epoch, index: header.chainIndex },
+    };
   }
 
   /** Forgets a deleted message's plaintext on this device. */

@@ -25,7 +25,14 @@ export interface MessageRecord {
   clientMessageId: string;
   senderUserId: string;
   senderDeviceId: string;
+  /** When the sender's device says it sent it (signed, in the message header). */
   sentAt: number;
+  /**
+   * Where the message stands in its sender device's chain (signed): a later message of that device
+   * in the conversation has a higher epoch, or the same epoch and a higher index. Missing on records
+   * stored before it was kept, and on messages that failed to decrypt.
+   */
+  chain?: { epoch: number; index: number };
   /** The decrypted content, or null when it failed a check (shown as "could not decrypt"). */
   content: Content | null;
   deleted: boolean;
