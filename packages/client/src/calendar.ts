@@ -512,9 +512,9 @@ export interface CalendarDeps {
 /** Device id → the epoch and chain index of its latest answer seen (see `answerOrder`). */
 export type AnswerOrder = Record<string, [epoch: number, index: number]>;
 
-/** Whether `chain` comes before `seen` in one device's chain. */
-const chainBefore = (chain: { epoch: number; index: number }, [epoch, index]: [number, number]) =>
-  chain.epoch < epoch || (chain.epoch === epoch && chain.index < index);
+/** Whether place `a` comes before place `b` in one device's chain (epoch, then index). */
+const chainBefore = ([epochA, indexA]: [number, number], [epochB, indexB]: [number, number]) =>
+  epochA < epochB || (epochA === epochB && indexA < indexB);
 
 /** `client.calendar`: see {@link CalendarEvent} and friends. */
 export interface CalendarApi {
@@ -757,17 +757,17 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         answersMoved.has(`${answeredFor} ${recurrenceId}`);
       const ofThisEvent = toHex(content.eventId) === event.id;
       if (!carried && !(ofThisEvent && (whereGiven || whereMoved))) return null;
-      const chain = record.chain;
-      if (chain) {
+      if (record.chain) {
+        const at: [number, number] = [record.chain.epoch, record.chain.index];
         const device = record.senderDeviceId;
         const here = await orderAt(orderKey(userId, recurrenceId));
         const places = [here];
         if (recurrenceId !== undefined) places.push(await orderAt(orderKey(userId, undefined)));
-        if (places.some(({ order }) => order[device] && chainBefore(chain, order[device])))
+        if (places.some(({ order }) => order[device] && chainBefore(at, order[device])))
           return null;
         const seen = here.order[device];
-        if (!seen || chainBefore({ epoch: seen[0], index: seen[1] }, [chain.epoch, chain.index])) {
-          here.order[device] = [chain.epoch, chain.index];
+        if (!seen || chainBefore(seen, at)) {
+          here.order[device] = at;
           here.changed = true;
         }
       }
