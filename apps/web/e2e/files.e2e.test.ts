@@ -2,6 +2,7 @@ import { deflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  composer,
   expectVisible,
   launchChromium,
   openConversation,
@@ -126,7 +127,16 @@ describe('encrypted files in the browser', () => {
     await expectVisible(panel.getByText('sunset.png'));
     expect(await panel.textContent()).toContain(`from ${names.alice}`);
     await snap(bob, 'files-panel-desktop');
-    await bob.keyboard.press('Escape');
+    // Show takes the reader to the message that shared it, also when asked again after leaving it.
+    const focusedRow = () =>
+      bob.evaluate(() => document.activeElement?.closest('[data-row-key]')?.textContent ?? '');
+    await bob.getByRole('button', { name: 'Show sunset.png in the conversation' }).click();
+    await expect.poll(() => panel.isVisible()).toBe(false);
+    await expect.poll(focusedRow).toContain('sunset.png');
+    await composer(bob).focus();
+    await bob.getByRole('button', { name: 'Files in this conversation' }).click();
+    await bob.getByRole('button', { name: 'Show sunset.png in the conversation' }).click();
+    await expect.poll(focusedRow).toContain('sunset.png');
 
     expect(problems).toEqual([]);
   }, 90_000);

@@ -182,6 +182,13 @@ function ConversationScreen({
   const [actionError, setActionError] = useState<string | null>(null);
   const [bottomSignal, setBottomSignal] = useState(0);
   const [focusKey, setFocusKey] = useState<string | null>(initialFocus);
+  // Counts requests to show a message, so asking again for the one already asked for (after
+  // scrolling away from it) still brings it back.
+  const [focusSignal, setFocusSignal] = useState(0);
+  const jumpTo = useCallback((messageId: string) => {
+    setFocusKey(messageId);
+    setFocusSignal((n) => n + 1);
+  }, []);
   const [requestedFocus, setRequestedFocus] = useState(initialFocus);
   if (initialFocus !== requestedFocus) {
     // Another search result in this same conversation.
@@ -430,9 +437,9 @@ function ConversationScreen({
           await client.localHistory.discardUnsent(conversation.id, message.id);
           outbox.delete(message.id);
         }),
-      jumpTo: (messageId) => setFocusKey(messageId),
+      jumpTo,
     };
-  }, [client, conversation.id, nameOf, send, run, outbox]);
+  }, [client, conversation.id, nameOf, send, run, outbox, jumpTo]);
 
   const readers = (seq: number): string | null => {
     // Reciprocal: who keeps their own read receipts private does not see others'.
@@ -622,6 +629,7 @@ function ConversationScreen({
           canLoadOlder={paging.hasMore !== false && !paging.error}
           onNearTop={() => void loadOlder()}
           focusKey={shownFocusKey}
+          focusSignal={focusSignal}
           bottomSignal={bottomSignal}
           label={`Messages with ${conversation.title}`}
         />
@@ -735,6 +743,10 @@ function ConversationScreen({
         messages={messages}
         open={dialog === 'files'}
         onClose={() => setDialog(null)}
+        onShow={(messageId) => {
+          setDialog(null);
+          jumpTo(messageId);
+        }}
       />
       <ScheduleDialog
         conversation={conversation}

@@ -9,6 +9,7 @@ import {
 import { Dialog } from '../../components/dialog.tsx';
 import { ErrorAlert, LoadingState } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
+import { formatAbsolute } from '../../lib/time.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 
 /** The longest side of a thumbnail, in CSS pixels. */
@@ -268,11 +269,14 @@ export function FilesPanel({
   messages,
   open,
   onClose,
+  onShow,
 }: {
   conversationId: string;
   messages: ChatMessage[];
   open: boolean;
   onClose: () => void;
+  /** Show the message that shared a file, in the conversation. */
+  onShow: (messageId: string) => void;
 }) {
   const { client } = useReadyE2ee();
   const stored = useQuery({
@@ -300,10 +304,21 @@ export function FilesPanel({
               <div className="file-card-text">
                 <span className="file-name">{m.file!.name}</span>
                 <span className="file-size">
-                  {formatBytes(m.file!.ptLength)} · from {m.sender.username}
+                  {formatBytes(m.file!.ptLength)} · from {m.sender.username} ·{' '}
+                  <time dateTime={m.sentAt.toISOString()}>{formatAbsolute(m.sentAt)}</time>
                 </span>
               </div>
-              <DownloadButton file={m.file!} />
+              <div className="files-panel-actions">
+                <button
+                  type="button"
+                  className="btn btn-secondary btn-small"
+                  aria-label={`Show ${m.file!.name} in the conversation`}
+                  onClick={() => onShow(m.id)}
+                >
+                  Show
+                </button>
+                <DownloadButton file={m.file!} />
+              </div>
             </li>
           ))}
         </ul>

@@ -36,6 +36,7 @@ export function MessageList<Row extends KeyedRow>({
   canLoadOlder,
   onNearTop,
   focusKey,
+  focusSignal = 0,
   bottomSignal,
   label,
 }: {
@@ -106,7 +107,8 @@ export function MessageList<Row extends KeyedRow>({
     }
   }, [rows, focusKey, virtualizer, scrollToBottom]);
 
-  // A later request to show a message (another search result in the same conversation).
+  // A later request to show a message: another search result in the same conversation, a quoted
+  // message, a file from the files panel.
   useEffect(() => {
     if (!focusKey || !settled.current) return;
     const index = rows.findIndex((row) => row.key === focusKey);
@@ -120,9 +122,9 @@ export function MessageList<Row extends KeyedRow>({
         ?.focus({ preventScroll: true });
     }, 120);
     return () => clearTimeout(timer);
-    // Only when the requested message changes (or first appears).
+    // Only when a message is asked for (or the one asked for first appears).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [focusKey, rows.length > 0 && rows.some((row) => row.key === focusKey)]);
+  }, [focusKey, focusSignal, rows.length > 0 && rows.some((row) => row.key === focusKey)]);
 
   useEffect(() => {
     if (bottomSignal === 0) return;
