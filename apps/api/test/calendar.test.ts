@@ -8,7 +8,15 @@ import {
 } from '@securechat/client';
 import { createDb } from '@securechat/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { code, collect, createGroup, people, person } from './fixtures.ts';
+import {
+  anotherDevice,
+  code,
+  collect,
+  createGroup,
+  people,
+  person,
+  type Person,
+} from './fixtures.ts';
 import { startTestServer, waitFor, type TestServer } from './harness.ts';
 
 /** The wall-clock time of an instant in a zone, as HH:mm. */
@@ -1329,6 +1337,86 @@ describe('calendar: people', () => {
       // His latest answer still counts.
       setSeries(declined);
       for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it("refuses an attendee's answer from one device shown in place of a later one from another", async () => {
+    const [alice, bob] = await people(server.url, 'xda', 'xdb');
+    const phone = await anotherDevice(server.url, bob, 'bob phone');
+    const group = await createGroup(alice, 'Devices', [bob]);
+    const { event } = await alice.client.calendar.create({
+      conversationId: group,
+      title: 'Planning',
+      allDay: false,
+      start: '2027-10-04T09:00:00Z',
+      end: '2027-10-04T10:00:00Z',
+      timeZone: 'UTC',
+      rrule: 'FREQ=WEEKLY;COUNT=4',
+      attendees: [bob.id],
+    });
+    const second = '2027-10-11T09:00:00Z';
+    const bobAt = async (viewer: Person) => {
+      const seen = (await viewer.client.calendar.get(event.id)).attendees.find(
+        (a) => a.userId === bob.id,
+      )!;
+      return [seen.status, ...seen.occurrences.map((o) => `${o.recurrenceId} ${o.status}`)];
+    };
+    const handle = createDb(server.app.databasePath);
+    const row = (table: string) =>
+      handle.sqlite
+        .prepare(`select * from ${table} where event_id = ? and user_id = ?`)
+        .get(event.id, bob.id) as Record<string, unknown>;
+    const put = (table: string, r: Record<string, unknown>) => {
+      handle.sqlite
+        .prepare(`delete from ${table} where event_id = ? and user_id = ?`)
+        .run(event.id, bob.id);
+      handle.sqlite
+        .prepare(
+          `insert into ${table} (${Object.keys(r).join(', ')})
+             values (${Object.keys(r)
+               .map(() => '?')
+               .join(', ')})`,
+        )
+        .run(...Object.values(r));
+    };
+    try {
+      // The series: accepted on his phone, then declined on his laptop, which saw that answer.
+      await phone.client.calendar.rsvp(event.id, 'accepted');
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['accepted']);
+      const onPhone = row('calendar_attendees');
+      await bob.client.calendar.rsvp(event.id, 'declined');
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
+      const onLaptop = row('calendar_attendees');
+      // The server shows the phone's answer again, signed by bob: it no longer counts for those
+      // who saw the later one.
+      put('calendar_attendees', onPhone);
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['needs-action']);
+      put('calendar_attendees', onLaptop);
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
+
+      // One occurrence: tentative on the phone, then accepted on the laptop.
+      expect(await bobAt(phone)).toEqual(['declined']);
+      await phone.client.calendar.rsvp(event.id, 'tentative', { recurrenceId: second });
+      const occurrenceOnPhone = row('calendar_occurrence_answers');
+      for (const viewer of [alice, bob])
+        expect(await bobAt(viewer)).toEqual(['declined', `${second} tentative`]);
+      await bob.client.calendar.rsvp(event.id, 'accepted', { recurrenceId: second });
+      for (const viewer of [alice, bob])
+        expect(await bobAt(viewer)).toEqual(['declined', `${second} accepted`]);
+      put('calendar_occurrence_answers', occurrenceOnPhone);
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
+      // The phone's next answer comes after everything it replaced, and counts.
+      await phone.client.calendar.rsvp(event.id, 'declined', { recurrenceId: second });
+      for (const viewer of [alice, bob])
+        expect(await bobAt(viewer)).toEqual(['declined', `${second} declined`]);
+      const laterOnPhone = row('calendar_occurrence_answers');
+      // An answer for the whole series replaces the other devices' answers for occurrences too.
+      await bob.client.calendar.rsvp(event.id, 'tentative');
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['tentative']);
+      put('calendar_occurrence_answers', laterOnPhone);
+      for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['tentative']);
     } finally {
       handle.close();
     }

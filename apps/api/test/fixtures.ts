@@ -83,6 +83,8 @@ export interface Person {
   client: SecureChatClient;
   id: string;
   username: string;
+  /** From the first device's setup, for {@link anotherDevice}. */
+  recoveryKey: string;
 }
 
 /** Registers a user with the real client and sets up encryption on its first device. */
@@ -98,8 +100,20 @@ export async function person(
   });
   const username = uniqueName(prefix);
   const user = await client.auth.register(username, PASSWORD);
-  await client.devices.setup();
-  return { client, id: user.id, username };
+  const { recoveryKey } = await client.devices.setup();
+  return { client, id: user.id, username, recoveryKey };
+}
+
+/** A further device of `who`, signed in and unlocked with their recovery key. */
+export async function anotherDevice(url: string, who: Person, deviceName: string): Promise<Person> {
+  const client = createClient({
+    url,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    deviceName,
+  });
+  await client.auth.login(who.username, PASSWORD);
+  await client.devices.recover(who.recoveryKey);
+  return { ...who, client };
 }
 
 /** Registers one person per prefix, one after the other (see `person`). */

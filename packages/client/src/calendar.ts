@@ -338,6 +338,10 @@ interface AnswerSource {
   carried: boolean;
   /** The series revision the attendee answered. */
   revision: number;
+  /** The attendee's device that signed it (hex). */
+  device: string;
+  /** Its place in that device's chain; null for records stored before places were kept. */
+  at: [epoch: number, index: number] | null;
 }
 
 /** A verified answer of an event, as its next revision needs it. */
@@ -515,6 +519,38 @@ export type AnswerOrder = Record<string, [epoch: number, index: number]>;
 /** Whether place `a` comes before place `b` in one device's chain (epoch, then index). */
 const chainBefore = ([epochA, indexA]: [number, number], [epochB, indexB]: [number, number]) =>
   epochA < epochB || (epochA === epochB && indexA < indexB);
+
+/**
+ * An answer's `after` field: the answers of the attendee's other devices that the answering
+ * device had verified where this one counts (the series: every place), as
+ * `device:epoch:index`, comma-separated. The answer replaces them, so a verifier that has seen it
+ * refuses them afterwards, as it refuses a device's own earlier answers.
+ */
+const AFTER_ENTRY = /^([0-9a-f]{32}):(\d{1,10}):(\d{1,10})$/;
+const MAX_AFTER_ENTRIES = 256;
+
+function formatAfter(places: Map<string, [number, number]>): string {
+  return [...places]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([device, [epoch, index]]) => `${device}:${epoch}:${index}`)
+    .join(',');
+}
+
+/** The places an `after` field names; null when it is malformed. */
+function parseAfter(value: string | undefined): Map<string, [number, number]> | null {
+  const places = new Map<string, [number, number]>();
+  if (value === undefined || value === '') return places;
+  const entries = value.split(',');
+  if (entries.length > MAX_AFTER_ENTRIES) return null;
+  for (const entry of entries) {
+    const match = AFTER_ENTRY.exec(entry);
+    if (!match) return null;
+    const place: [number, number] = [Number(match[2]), Number(match[3])];
+    if (place.some((n) => n > 0xffffffff) || places.has(match[1]!)) return null;
+    places.set(match[1]!, place);
+  }
+  return places;
+}
 
 /** `client.calendar`: see {@link CalendarEvent} and friends. */
 export interface CalendarApi {
@@ -722,7 +758,8 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
     // another occurrence's. An answer given for the series this one split from counts where the
     // organizer signed it went. One that comes before an answer this device has seen from the same
     // device of the attendee, for the same place or (for an occurrence) for the whole series,
-    // which replaces it, is the server showing the past: it does not count.
+    // which replaces it, is the server showing the past: it does not count. Nor does one that an
+    // answer seen from another device of theirs names in its `after` field.
     async function answer(
       userId: string,
       claimed: { status: RsvpStatus; rsvp: MessageDto | null },
@@ -757,10 +794,14 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         answersMoved.has(`${answeredFor} ${recurrenceId}`);
       const ofThisEvent = toHex(content.eventId) === event.id;
       if (!carried && !(ofThisEvent && (whereGiven || whereMoved))) return null;
-      if (record.chain) {
-        const at: [number, number] = [record.chain.epoch, record.chain.index];
-        const device = record.senderDeviceId;
-        const here = await orderAt(orderKey(userId, recurrenceId));
+      const replaced = parseAfter(content.fields.after);
+      if (!replaced) return null;
+      const device = record.senderDeviceId;
+      const at: [number, number] | null = record.chain
+        ? [record.chain.epoch, record.chain.index]
+        : null;
+      const here = await orderAt(orderKey(userId, recurrenceId));
+      if (at) {
         const places = [here];
         if (recurrenceId !== undefined) places.push(await orderAt(orderKey(userId, undefined)));
         if (places.some(({ order }) => order[device] && chainBefore(at, order[device])))
@@ -771,11 +812,22 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           here.changed = true;
         }
       }
+      // What it replaces on the attendee's other devices: refused from now on, up to and
+      // including the place named (so the mark is the place just after it).
+      for (const [other, [epoch, index]] of replaced) {
+        if (other === device) continue;
+        const mark: [number, number] = [epoch, index + 1];
+        const seen = here.order[other];
+        if (!seen || chainBefore(seen, mark)) {
+          here.order[other] = mark;
+          here.changed = true;
+        }
+      }
       return {
         status: claimed.status,
         comment: content.fields.comment || null,
         answeredFor,
-        source: { ref, carried, revision: content.revision },
+        source: { ref, carried, revision: content.revision, device, at },
       };
     }
     const answers: VerifiedAnswer[] = [];
@@ -1488,6 +1540,16 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
         throw new CalendarInputError('A single event is answered as a whole', {
           recurrenceId: ['A single event is answered as a whole'],
         });
+      // The answers of this user that this one replaces: for the series, every answer of theirs;
+      // for one occurrence, those that count there. The latest of each device, by its chain.
+      const me = await deps.me();
+      const replaced = new Map<string, [number, number]>();
+      for (const a of sources.get(event)?.answers ?? []) {
+        if (a.userId !== me.id || !a.at) continue;
+        if (recurrenceId !== undefined && a.recurrenceId !== recurrenceId) continue;
+        const known = replaced.get(a.device);
+        if (!known || chainBefore(known, a.at)) replaced.set(a.device, a.at);
+      }
       const record = await deps.send(event.conversationId, {
         type: 'calendar',
         eventId: fromHex(eventId, 16),
@@ -1498,6 +1560,7 @@ export function createCalendarApi(deps: CalendarDeps): CalendarApi {
           status,
           comment: options.comment ?? '',
           ...(recurrenceId === undefined ? {} : { recurrenceId }),
+          ...(replaced.size > 0 ? { after: formatAfter(replaced) } : {}),
         },
       });
       const result = await deps.api().calendar.rsvp.mutate({
