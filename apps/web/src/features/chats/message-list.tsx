@@ -50,6 +50,8 @@ export function MessageList<Row extends KeyedRow>({
   onNearTop: () => void;
   /** A row to bring into view and focus (a search result), instead of the bottom. */
   focusKey: string | null;
+  /** Changes with each request to show `focusKey`, also when it names the same row again. */
+  focusSignal?: number;
   /** Changes when the list must go to the bottom whatever the reader was doing (they sent). */
   bottomSignal: number;
   label: string;
