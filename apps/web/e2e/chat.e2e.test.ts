@@ -424,6 +424,76 @@ describe('chatting end to end in the browser', () => {
       .toBe('true');
   });
 
+  it('carol mutes the group on her browser: no notification until she unmutes it', async () => {
+    // Carol's page records the notifications it would show, and reads as a background tab (only
+    // then does a new message notify) while `mutedTestHidden` is set.
+    await carol.context().addInitScript(() => {
+      const w = window as unknown as {
+        shownNotifications: { title: string; body: string }[];
+        mutedTestHidden: boolean;
+        Notification: unknown;
+      };
+      w.shownNotifications = [];
+      w.mutedTestHidden = true;
+      w.Notification = class {
+        static permission = 'granted';
+        static requestPermission = () => Promise.resolve('granted');
+        onclick: (() => void) | null = null;
+        constructor(title: string, options?: { body?: string }) {
+          w.shownNotifications.push({ title, body: options?.body ?? '' });
+        }
+        close() {}
+      };
+      Object.defineProperty(document, 'visibilityState', {
+        get: () => (w.mutedTestHidden ? 'hidden' : 'visible'),
+      });
+    });
+    await carol.reload();
+    await expectVisible(heading(carol, 'Chats'));
+    const shown = () =>
+      carol.evaluate(
+        () =>
+          (window as unknown as { shownNotifications: { title: string; body: string }[] })
+            .shownNotifications,
+      );
+    const fromAlice = { title: 'Launch plans', body: `New message from ${names.alice}` };
+    await openSection(alice, 'Chats');
+    await openConversation(alice, /^Launch plans/);
+    await send(alice, 'Lunch at noon?');
+    await expect.poll(shown, { timeout: 20_000 }).toEqual([fromAlice]);
+
+    await openConversation(carol, /^Launch plans/);
+    await carol.getByRole('button', { name: 'Mute notifications' }).click();
+    const dialog = carol.getByRole('dialog', { name: 'Mute notifications' });
+    await dialog.getByLabel('For 8 hours').check();
+    await snap(carol, 'mute-dialog-desktop');
+    await dialog.getByRole('button', { name: 'Mute', exact: true }).click();
+    await expectVisible(carol.getByText(/· Muted until/));
+    await expectVisible(
+      carol
+        .getByRole('navigation', { name: 'Conversations' })
+        .getByRole('link', { name: /^Launch plans\W*, muted/ }),
+    );
+    await send(alice, 'Or one o’clock?');
+    await expectVisible(message(carol, 'Or one o’clock?'));
+    await snap(carol, 'conversation-muted-desktop');
+    // It arrived and shows; it notified nothing. Still so after a reload: the choice is kept.
+    expect(await shown()).toEqual([fromAlice]);
+    await carol.reload();
+    await expectVisible(message(carol, 'Or one o’clock?'));
+    await send(alice, 'Either works for me');
+    await expectVisible(message(carol, 'Either works for me'));
+    expect(await shown()).toEqual([]);
+
+    await carol.getByRole('button', { name: 'Unmute notifications' }).click();
+    await expectVisible(carol.getByRole('button', { name: 'Mute notifications' }));
+    await send(alice, 'Noon it is');
+    await expect.poll(shown, { timeout: 20_000 }).toEqual([fromAlice]);
+    await carol.evaluate(() => {
+      (window as unknown as { mutedTestHidden: boolean }).mutedTestHidden = false;
+    });
+  });
+
   it('ran without uncaught errors or Content Security Policy violations', () => {
     // The pages run under the server's own CSP, which must allow the WebAssembly that message
     // encryption compiles ('wasm-unsafe-eval') and nothing inline.

@@ -253,6 +253,14 @@ export function BellIcon(props: IconProps) {
   );
 }
 
+export function BellOffIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M6 16V11a6 6 0 0 1 9.6-4.8M18 11v5l2 2H8M10 21h4M3 3l18 18" />
+    </Icon>
+  );
+}
+
 export function MoreIcon(props: IconProps) {
   return (
     <Icon {...props}>

@@ -4,14 +4,21 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, NavLink } from 'react-router';
 import type { ChatMessage, ConversationSummary } from '@securechat/client';
 import { searchWords } from '@securechat/client';
-import { BellIcon, ChatsIcon, PlusIcon, SearchIcon, UsersIcon } from '../../components/icons.tsx';
+import {
+  BellIcon,
+  BellOffIcon,
+  ChatsIcon,
+  PlusIcon,
+  SearchIcon,
+  UsersIcon,
+} from '../../components/icons.tsx';
 import { PageHeading } from '../../components/page-heading.tsx';
 import { EmptyState, ErrorAlert, SkeletonList } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { formatAbsolute, formatRelative, useNow } from '../../lib/time.ts';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
-import { useLocalPrefs } from '../e2ee/local-prefs.ts';
+import { mutedUntil, useLocalPrefs } from '../e2ee/local-prefs.ts';
 import { notificationPermission, requestNotificationPermission } from '../e2ee/notifications.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { ConversationAvatar } from './avatar.tsx';
@@ -68,6 +75,8 @@ function ConversationLink({
   const { user, outbox } = useReadyE2ee();
   const entries = useOutbox(outbox);
   const visible = usePageVisible();
+  const [prefs] = useLocalPrefs(user.id);
+  const muted = mutedUntil(prefs, conversation.id, now) !== null;
   const preview = previewText(conversation, user.id, (id) => entries.get(id)?.status === 'sending');
   const when = conversation.lastMessage?.sentAt ?? conversation.lastActivityAt;
   return (
@@ -83,6 +92,12 @@ function ConversationLink({
               <span className="conversation-top">
                 <span className="conversation-title">{conversation.title}</span>
                 {online && <span className="sr-only">, online</span>}
+                {muted && (
+                  <span className="conversation-muted" title="Notifications muted">
+                    <BellOffIcon width={14} height={14} />
+                    <span className="sr-only">, muted</span>
+                  </span>
+                )}
                 <time
                   className="conversation-time"
                   dateTime={when.toISOString()}
@@ -103,7 +118,7 @@ function ConversationLink({
                   {preview.text}
                 </span>
                 {unread > 0 && (
-                  <span className="unread-badge">
+                  <span className={`unread-badge${muted ? ' unread-badge-muted' : ''}`}>
                     <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
                     <span className="sr-only">
                       , {unread} unread {unread === 1 ? 'message' : 'messages'}

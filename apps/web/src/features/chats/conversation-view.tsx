@@ -1,5 +1,5 @@
 import { IconButton } from '../../components/icon-button.tsx';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -11,6 +11,8 @@ import {
 } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
 import {
+  BellIcon,
+  BellOffIcon,
   CalendarIcon,
   FolderIcon,
   AlertIcon,
@@ -28,6 +30,7 @@ import { useNow } from '../../lib/time.ts';
 import { usePendingAction } from '../../lib/use-pending-action.ts';
 import { trpc } from '../../lib/trpc.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
+import { mutedUntil, useLocalPrefs, withMuted } from '../e2ee/local-prefs.ts';
 import { e2eeKeys } from '../e2ee/query-keys.ts';
 import { SafetyNumberDialog } from '../e2ee/safety-number-dialog.tsx';
 import { useTypingUsers } from '../e2ee/typing-store.ts';
@@ -40,7 +43,13 @@ import { MembersDialog } from './members-dialog.tsx';
 import { MessageList } from './message-list.tsx';
 import { MessageRow, type DeliveryState, type MessageActions } from './message-row.tsx';
 import { describeSendError, failureMayPass, useChangesWaiting, useOutbox } from './outbox.ts';
-import { buildTimeline, dayLabel, isCarriedAlong, type TimelineRow } from './timeline.ts';
+import {
+  buildTimeline,
+  clockTime,
+  dayLabel,
+  isCarriedAlong,
+  type TimelineRow,
+} from './timeline.ts';
 import { useConversations, usePresence } from './use-conversations.ts';
 import { useMessages } from './use-messages.ts';
 
@@ -79,14 +88,34 @@ function TypingIndicator({ conversation }: { conversation: ConversationSummary }
   );
 }
 
+type ConversationDialog = 'members' | 'safety' | 'clear' | 'files' | 'schedule' | 'mute';
+
+/** "Muted", "Muted until 17:30", "Muted until Mon 17:30", for a conversation muted until `until`. */
+function mutedLabel(until: number | 'always', now: number): string {
+  if (until === 'always') return 'Muted';
+  const date = new Date(until);
+  const sameDay = new Date(now).toDateString() === date.toDateString();
+  const day = sameDay
+    ? ''
+    : `${date.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} `;
+  return `Muted until ${day}${clockTime(date)}`;
+}
+
 function ConversationHeader({
   conversation,
   online,
+  muted,
+  now,
   onOpen,
+  onUnmute,
 }: {
   conversation: ConversationSummary;
   online: boolean;
-  onOpen: (dialog: 'members' | 'safety' | 'clear' | 'files' | 'schedule') => void;
+  /** Until when new messages here show no notification on this browser (null: they do). */
+  muted: number | 'always' | null;
+  now: number;
+  onOpen: (dialog: ConversationDialog) => void;
+  onUnmute: () => void;
 }) {
   const { user } = useReadyE2ee();
   const other =
@@ -109,10 +138,31 @@ function ConversationHeader({
         <h2 className="conversation-heading">{conversation.title}</h2>
         <p className="conversation-subtitle">
           <LockIcon width={14} height={14} />
-          <span className="conversation-subtitle-text">{subtitle}</span>
+          <span className="conversation-subtitle-text">
+            {subtitle}
+            {muted !== null && ` · ${mutedLabel(muted, now)}`}
+          </span>
         </p>
       </div>
       <div className="conversation-header-actions">
+        {conversation.kind !== 'notes' &&
+          (muted === null ? (
+            <IconButton
+              label="Mute notifications"
+              title="Mute notifications"
+              onClick={() => onOpen('mute')}
+            >
+              <BellIcon />
+            </IconButton>
+          ) : (
+            <IconButton
+              label="Unmute notifications"
+              title="Unmute notifications"
+              onClick={onUnmute}
+            >
+              <BellOffIcon />
+            </IconButton>
+          ))}
         <IconButton
           label="Schedule in this conversation"
           title="Schedule an event"
@@ -195,9 +245,11 @@ function ConversationScreen({
     setRequestedFocus(initialFocus);
     setFocusKey(initialFocus);
   }
-  const [dialog, setDialog] = useState<
-    'members' | 'safety' | 'clear' | 'files' | 'schedule' | null
-  >(null);
+  const [dialog, setDialog] = useState<ConversationDialog | null>(null);
+  const [prefs, setPrefs] = useLocalPrefs(user.id);
+  const muted = mutedUntil(prefs, conversation.id, now);
+  const setMuted = (until: number | null | 'off') =>
+    setPrefs({ muted: withMuted(prefs, conversation.id, until, Date.now()) });
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const [announcement, setAnnouncement] = useState('');
@@ -583,7 +635,17 @@ function ConversationScreen({
           Drop files to send them encrypted
         </div>
       )}
-      <ConversationHeader conversation={conversation} online={online} onOpen={setDialog} />
+      <ConversationHeader
+        conversation={conversation}
+        online={online}
+        muted={muted}
+        now={now}
+        onOpen={setDialog}
+        onUnmute={() => {
+          setMuted('off');
+          setAnnouncement(`Notifications on for ${conversation.title}.`);
+        }}
+      />
       {other && !blockedBy && identityAlerts.some((a) => a.userId === other.id && !a.verified) && (
         <div className="identity-note" role="status">
           <ShieldIcon width={18} height={18} />
@@ -763,6 +825,16 @@ function ConversationScreen({
         open={dialog === 'clear'}
         onClose={() => setDialog(null)}
       />
+      <MuteDialog
+        conversation={conversation}
+        open={dialog === 'mute'}
+        onClose={() => setDialog(null)}
+        onMute={(until) => {
+          setMuted(until);
+          setDialog(null);
+          setAnnouncement(`Notifications muted for ${conversation.title}.`);
+        }}
+      />
       {conversation.kind === 'group' && (
         <MembersDialog
           conversation={conversation}
@@ -782,6 +854,71 @@ function ConversationScreen({
         />
       )}
     </section>
+  );
+}
+
+const MUTE_CHOICES = [
+  { label: 'For 1 hour', ms: 3_600_000 },
+  { label: 'For 8 hours', ms: 8 * 3_600_000 },
+  { label: 'For 1 week', ms: 7 * 86_400_000 },
+  { label: 'Until I turn them back on', ms: null },
+] as const;
+
+function MuteDialog({
+  conversation,
+  open,
+  onClose,
+  onMute,
+}: {
+  conversation: ConversationSummary;
+  open: boolean;
+  onClose: () => void;
+  /** Until when (ms), or null for until turned back on. */
+  onMute: (until: number | null) => void;
+}) {
+  const [choice, setChoice] = useState(0);
+  const name = useId();
+  return (
+    <Dialog
+      open={open}
+      onClose={onClose}
+      title="Mute notifications"
+      description={`New messages in “${conversation.title}” show no desktop notification on this browser. They still arrive and count as unread.`}
+    >
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const { ms } = MUTE_CHOICES[choice]!;
+          onMute(ms === null ? null : Date.now() + ms);
+        }}
+      >
+        <fieldset className="calendar-fieldset">
+          <legend className="field-label">How long</legend>
+          <div className="calendar-choices">
+            {MUTE_CHOICES.map((c, i) => (
+              <label key={c.label} className="checkbox-field">
+                <input
+                  type="radio"
+                  name={name}
+                  checked={choice === i}
+                  onChange={() => setChoice(i)}
+                />
+                {c.label}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary">
+            Mute
+          </button>
+        </div>
+      </form>
+    </Dialog>
   );
 }
 

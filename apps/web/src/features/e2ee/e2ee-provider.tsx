@@ -21,7 +21,7 @@ import type { SessionUser } from '../auth/use-session.ts';
 import { describeUserAgent } from '../settings/describe-user-agent.ts';
 import { E2eeContext, type E2eeState, type IdentityAlert } from './e2ee-context.ts';
 import { cryptoUnsupportedReason } from './environment.ts';
-import { readLocalPrefs } from './local-prefs.ts';
+import { mutedUntil, readLocalPrefs } from './local-prefs.ts';
 import { showMessageNotification } from './notifications.ts';
 import { e2eeKeys } from './query-keys.ts';
 import { useTabLock } from './tab-lock.ts';
@@ -148,6 +148,7 @@ export function E2eeProvider({ user, children }: { user: SessionUser; children: 
       if (isCarriedAlong(message)) return;
       const prefs = readLocalPrefs(user.id);
       if (!prefs.notifications) return;
+      if (mutedUntil(prefs, message.conversationId, Date.now()) !== null) return;
       const conversations = queryClient.getQueryData<ConversationsData>(conversationsKey);
       const conversation = conversations?.items.find((c) => c.id === message.conversationId);
       showMessageNotification({

@@ -8,13 +8,50 @@ export interface LocalPrefs {
   notificationPreviews: boolean;
   /** The user dismissed the "turn on notifications" prompt. */
   notificationPromptDismissed: boolean;
+  /**
+   * Conversations whose new messages show no notification on this browser: until a time (ms), or
+   * until the user turns them back on (null).
+   */
+  muted: Record<string, number | null>;
 }
 
 const DEFAULTS: LocalPrefs = {
   notifications: true,
   notificationPreviews: false,
   notificationPromptDismissed: false,
+  muted: {},
 };
+
+/** Until when a conversation is muted on this browser: a time (ms), 'always', or null if it is not. */
+export function mutedUntil(
+  prefs: LocalPrefs,
+  conversationId: string,
+  now: number,
+): number | 'always' | null {
+  const until = Object.hasOwn(prefs.muted, conversationId)
+    ? prefs.muted[conversationId]
+    : undefined;
+  if (until === undefined) return null;
+  if (until === null) return 'always';
+  return until > now ? until : null;
+}
+
+/** `prefs.muted` with `conversationId` muted until `until` (null: until turned back on), or not. */
+export function withMuted(
+  prefs: LocalPrefs,
+  conversationId: string,
+  until: number | null | 'off',
+  now: number,
+): LocalPrefs['muted'] {
+  // Expired entries are dropped on every change, so the map holds only what still counts.
+  const muted = Object.fromEntries(
+    Object.entries(prefs.muted).filter(
+      ([id, at]) => id !== conversationId && (at === null || at > now),
+    ),
+  );
+  if (until !== 'off') muted[conversationId] = until;
+  return muted;
+}
 
 const storageKey = (userId: string) => `securechat:prefs:${userId}`;
 const listeners = new Set<() => void>();
@@ -27,7 +64,11 @@ export function readLocalPrefs(userId: string): LocalPrefs {
   let prefs = DEFAULTS;
   try {
     const raw = window.localStorage.getItem(storageKey(userId));
-    if (raw) prefs = { ...DEFAULTS, ...(JSON.parse(raw) as Partial<LocalPrefs>) };
+    if (raw) {
+      const stored = JSON.parse(raw) as Partial<LocalPrefs>;
+      prefs = { ...DEFAULTS, ...stored };
+      if (typeof prefs.muted !== 'object' || prefs.muted === null) prefs.muted = {};
+    }
   } catch {
     // Storage blocked or corrupt: the defaults are safe.
   }

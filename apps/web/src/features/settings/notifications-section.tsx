@@ -21,7 +21,7 @@ export function NotificationsSection() {
   return (
     <Card
       title="Notifications"
-      description="Shown for new messages while SecureChat is open in a background tab. Saved on this browser only."
+      description="Shown for new messages while SecureChat is open in a background tab. Saved on this browser only. To silence one conversation, mute it from its header."
     >
       <p className="settings-note" role="status">
         {PERMISSION_TEXT[permission]}
