@@ -360,6 +360,18 @@ describe('chatting end to end in the browser', () => {
     await expectVisible(aliceNumber);
 
     await openConversationOnPhone(bob, names.alice);
+    // In a phone's narrow header the actions are behind "More options", so the title keeps room.
+    expect(
+      await bob.getByRole('button', { name: `Safety number with ${names.alice}` }).count(),
+    ).toBe(0);
+    const more = bob.getByRole('button', { name: 'More options' });
+    await more.click();
+    await snap(bob, 'conversation-more-phone-dark');
+    // Escape closes the list and leaves the focus on its button.
+    await bob.keyboard.press('Escape');
+    await expect.poll(() => more.getAttribute('aria-expanded')).toBe('false');
+    expect(await more.evaluate((button) => button === document.activeElement)).toBe(true);
+    await more.click();
     await bob.getByRole('button', { name: `Safety number with ${names.alice}` }).click();
     const bobNumber = bob
       .getByRole('dialog', { name: `Safety number with ${names.alice}` })

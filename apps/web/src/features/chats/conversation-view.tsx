@@ -1,5 +1,5 @@
 import { IconButton } from '../../components/icon-button.tsx';
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { usePageVisible } from '../../lib/use-page-visible.ts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -15,6 +15,7 @@ import {
   BellOffIcon,
   CalendarIcon,
   FolderIcon,
+  MoreIcon,
   AlertIcon,
   ArrowLeftIcon,
   ChatsIcon,
@@ -101,6 +102,101 @@ function mutedLabel(until: number | 'always', now: number): string {
   return `Muted until ${day}${clockTime(date)}`;
 }
 
+interface HeaderAction {
+  /** The accessible name, also the text in the folded list. */
+  label: string;
+  /** The tooltip of the icon button (defaults to the label). */
+  title?: string;
+  icon: ReactNode;
+  onClick: () => void;
+}
+
+/**
+ * The conversation's actions: icon buttons where the header has room, and in a narrow header (a
+ * phone, a small window beside the list) one "More options" button that opens them as a list (a
+ * disclosure of ordinary buttons, reached with Tab; Escape or a press elsewhere closes it). A
+ * container query on the header shows one form or the other.
+ */
+function HeaderActions({ actions }: { actions: HeaderAction[] }) {
+  const [open, setOpen] = useState(false);
+  const panelId = useId();
+  const rootRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    function onPointerDown(event: PointerEvent) {
+      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
+    }
+    function onKeyDown(event: KeyboardEvent) {
+      if (event.key === 'Escape') {
+        setOpen(false);
+        buttonRef.current?.focus();
+      }
+    }
+    document.addEventListener('pointerdown', onPointerDown);
+    document.addEventListener('keydown', onKeyDown);
+    return () => {
+      document.removeEventListener('pointerdown', onPointerDown);
+      document.removeEventListener('keydown', onKeyDown);
+    };
+  }, [open]);
+  return (
+    <>
+      <div className="conversation-header-actions">
+        {actions.map((action) => (
+          <IconButton
+            key={action.label}
+            label={action.label}
+            title={action.title ?? action.label}
+            onClick={action.onClick}
+          >
+            {action.icon}
+          </IconButton>
+        ))}
+      </div>
+      <div
+        className="header-more"
+        ref={rootRef}
+        onBlur={(event) => {
+          if (open && !rootRef.current?.contains(event.relatedTarget as Node | null))
+            setOpen(false);
+        }}
+      >
+        <button
+          ref={buttonRef}
+          type="button"
+          className="icon-button"
+          aria-label="More options"
+          title="More options"
+          aria-expanded={open}
+          aria-controls={panelId}
+          onClick={() => setOpen((value) => !value)}
+        >
+          <MoreIcon />
+        </button>
+        <div id={panelId} className="header-more-panel" hidden={!open}>
+          {actions.map((action) => (
+            <button
+              key={action.label}
+              type="button"
+              className="header-more-item"
+              onClick={() => {
+                // A dialog the action opens gives focus back to this button when it closes.
+                buttonRef.current?.focus();
+                setOpen(false);
+                action.onClick();
+              }}
+            >
+              {action.icon}
+              {action.label}
+            </button>
+          ))}
+        </div>
+      </div>
+    </>
+  );
+}
+
 function ConversationHeader({
   conversation,
   online,
@@ -144,61 +240,59 @@ function ConversationHeader({
           </span>
         </p>
       </div>
-      <div className="conversation-header-actions">
-        {conversation.kind !== 'notes' &&
-          (muted === null ? (
-            <IconButton
-              label="Mute notifications"
-              title="Mute notifications"
-              onClick={() => onOpen('mute')}
-            >
-              <BellIcon />
-            </IconButton>
-          ) : (
-            <IconButton
-              label="Unmute notifications"
-              title="Unmute notifications"
-              onClick={onUnmute}
-            >
-              <BellOffIcon />
-            </IconButton>
-          ))}
-        <IconButton
-          label="Schedule in this conversation"
-          title="Schedule an event"
-          onClick={() => onOpen('schedule')}
-        >
-          <CalendarIcon />
-        </IconButton>
-        <IconButton
-          label="Files in this conversation"
-          title="Files"
-          onClick={() => onOpen('files')}
-        >
-          <FolderIcon />
-        </IconButton>
-        {other && (
-          <IconButton
-            label={`Safety number with ${other.username}`}
-            title="Safety number"
-            onClick={() => onOpen('safety')}
-          >
-            <ShieldIcon />
-          </IconButton>
-        )}
-        {conversation.kind === 'group' && (
-          <IconButton label="Group members" title="Members" onClick={() => onOpen('members')}>
-            <UsersIcon />
-          </IconButton>
-        )}
-        <IconButton
-          label="Clear local history of this conversation"
-          title="Clear local history"
-          onClick={() => onOpen('clear')}
-        >
-          <TrashIcon />
-        </IconButton>
-      </div>
+      <HeaderActions
+        actions={[
+          ...(conversation.kind === 'notes'
+            ? []
+            : [
+                muted === null
+                  ? {
+                      label: 'Mute notifications',
+                      icon: <BellIcon />,
+                      onClick: () => onOpen('mute'),
+                    }
+                  : { label: 'Unmute notifications', icon: <BellOffIcon />, onClick: onUnmute },
+              ]),
+          {
+            label: 'Schedule in this conversation',
+            title: 'Schedule an event',
+            icon: <CalendarIcon />,
+            onClick: () => onOpen('schedule'),
+          },
+          {
+            label: 'Files in this conversation',
+            title: 'Files',
+            icon: <FolderIcon />,
+            onClick: () => onOpen('files'),
+          },
+          ...(other
+            ? [
+                {
+                  label: `Safety number with ${other.username}`,
+                  title: 'Safety number',
+                  icon: <ShieldIcon />,
+                  onClick: () => onOpen('safety'),
+                },
+              ]
+            : []),
+          ...(conversation.kind === 'group'
+            ? [
+                {
+                  label: 'Group members',
+                  title: 'Members',
+                  icon: <UsersIcon />,
+                  onClick: () => onOpen('members'),
+                },
+              ]
+            : []),
+          {
+            label: 'Clear local history of this conversation',
+            title: 'Clear local history',
+            icon: <TrashIcon />,
+            onClick: () => onOpen('clear'),
+          },
+        ]}
+      />
     </header>
   );
 }
