@@ -36,7 +36,7 @@ import {
 } from './event-dialog.tsx';
 import { occurrenceChanges, shiftSeries, type EventSpan } from './event-form.ts';
 import { downloadIcs } from './ics-files.ts';
-import { icsFileName, icsFromEvent } from './ics.ts';
+import { icsFileName, icsFromEvent } from './ics-model.ts';
 import { ImportDialog } from './import-dialog.tsx';
 import type { CalendarConflict, CalendarOccurrence, CalendarScope } from './types.ts';
 import { calendarKeys, useDisplayZone, useOccurrences } from './use-calendar.ts';
@@ -308,7 +308,7 @@ function CalendarScreen() {
     try {
       const ids = [...new Set((occurrences.data?.occurrences ?? []).map((o) => o.eventId))];
       const series = await Promise.all(ids.map((id) => calendar.get(id)));
-      downloadIcs(series.map(icsFromEvent), icsFileName(`calendar ${title}`));
+      await downloadIcs(series.map(icsFromEvent), icsFileName(`calendar ${title}`));
     } catch (error) {
       setActionError(`Could not export: ${errorMessage(error)}`);
     }

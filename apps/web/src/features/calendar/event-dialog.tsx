@@ -27,7 +27,7 @@ import {
   type RepeatChoice,
 } from './event-form.ts';
 import { downloadIcs } from './ics-files.ts';
-import { icsFromEvent, icsFileName, MAX_REMINDERS } from './ics.ts';
+import { icsFromEvent, icsFileName, MAX_REMINDERS } from './ics-model.ts';
 import { calendarKeys } from './use-calendar.ts';
 import type {
   CalendarAttendee,

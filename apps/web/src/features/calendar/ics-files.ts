@@ -1,7 +1,11 @@
-import { toIcs, type IcsEvent } from './ics.ts';
+import type { IcsEvent } from './ics.ts';
 
-/** Saves events as an .ics file through the browser's download. */
-export function downloadIcs(events: readonly IcsEvent[], fileName: string): void {
+/**
+ * Saves events as an .ics file through the browser's download. The iCalendar code (`ics.ts`, with
+ * ical.js) is loaded on first use, not with the app.
+ */
+export async function downloadIcs(events: readonly IcsEvent[], fileName: string): Promise<void> {
+  const { toIcs } = await import('./ics.ts');
   const blob = new Blob([toIcs(events)], { type: 'text/calendar;charset=utf-8' });
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');

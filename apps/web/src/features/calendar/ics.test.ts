@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import allDay from './fixtures/all-day.ics?raw';
 import recurring from './fixtures/recurring-with-exception.ics?raw';
 import withZone from './fixtures/timezone.ics?raw';
-import { IcsError, icsFileName, parseIcs, toIcs, type IcsEvent } from './ics.ts';
+import { icsFileName } from './ics-model.ts';
+import { IcsError, parseIcs, toIcs, type IcsEvent } from './ics.ts';
 
 const READER_ZONE = 'Europe/Berlin';
 

@@ -6,7 +6,8 @@ import { ErrorAlert } from '../../components/status.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { useReadyE2ee } from '../e2ee/e2ee-context.ts';
 import { formatWhen } from './calendar-time.ts';
-import { IcsError, inputFromIcs, parseIcs, type IcsImport } from './ics.ts';
+import { IcsError, parseIcs, type IcsImport } from './ics.ts';
+import { inputFromIcs } from './ics-model.ts';
 import { calendarKeys } from './use-calendar.ts';
 
 /** Files larger than this are refused before parsing (a calendar of years is far smaller). */
