@@ -31,6 +31,14 @@ function localTime(instant: string, timeZone: string): string {
 
 const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
 
+/** What `viewer` is shown of `userId`'s answers to an event: the series', then each occurrence's. */
+async function answersOf(viewer: Person, eventId: string, userId: string): Promise<string[]> {
+  const seen = (await viewer.client.calendar.get(eventId)).attendees.find(
+    (a) => a.userId === userId,
+  )!;
+  return [seen.status, ...seen.occurrences.map((o) => `${o.recurrenceId} ${o.status}`)];
+}
+
 /**
  * Tampers as a server could: copies a user's answers for single occurrences of an event to
  * another occurrence, straight in the database file.
@@ -1292,12 +1300,7 @@ describe('calendar: people', () => {
       attendees: [bob.id],
     });
     const second = '2027-09-07T09:00:00Z';
-    const bobAt = async (viewer: typeof alice) => {
-      const seen = (await viewer.client.calendar.get(event.id)).attendees.find(
-        (a) => a.userId === bob.id,
-      )!;
-      return [seen.status, ...seen.occurrences.map((o) => `${o.recurrenceId} ${o.status}`)];
-    };
+    const bobAt = (viewer: Person) => answersOf(viewer, event.id, bob.id);
     const handle = createDb(server.app.databasePath);
     const row = (table: string) =>
       handle.sqlite
@@ -1357,12 +1360,7 @@ describe('calendar: people', () => {
       attendees: [bob.id],
     });
     const second = '2027-10-11T09:00:00Z';
-    const bobAt = async (viewer: Person) => {
-      const seen = (await viewer.client.calendar.get(event.id)).attendees.find(
-        (a) => a.userId === bob.id,
-      )!;
-      return [seen.status, ...seen.occurrences.map((o) => `${o.recurrenceId} ${o.status}`)];
-    };
+    const bobAt = (viewer: Person) => answersOf(viewer, event.id, bob.id);
     const handle = createDb(server.app.databasePath);
     const row = (table: string) =>
       handle.sqlite

@@ -10,6 +10,7 @@ import {
   type ConversationSummary,
 } from '@securechat/client';
 import { Dialog } from '../../components/dialog.tsx';
+import { useDisclosure } from '../../components/use-disclosure.ts';
 import {
   BellIcon,
   BellOffIcon,
@@ -114,32 +115,12 @@ interface HeaderAction {
 /**
  * The conversation's actions: icon buttons where the header has room, and in a narrow header (a
  * phone, a small window beside the list) one "More options" button that opens them as a list (a
- * disclosure of ordinary buttons, reached with Tab; Escape or a press elsewhere closes it). A
- * container query on the header shows one form or the other.
+ * disclosure, see {@link useDisclosure}). A container query on the header shows one form or the
+ * other.
  */
 function HeaderActions({ actions }: { actions: HeaderAction[] }) {
-  const [open, setOpen] = useState(false);
+  const { open, setOpen, rootRef, buttonRef, onBlur } = useDisclosure();
   const panelId = useId();
-  const rootRef = useRef<HTMLDivElement>(null);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    function onPointerDown(event: PointerEvent) {
-      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
-    }
-    function onKeyDown(event: KeyboardEvent) {
-      if (event.key === 'Escape') {
-        setOpen(false);
-        buttonRef.current?.focus();
-      }
-    }
-    document.addEventListener('pointerdown', onPointerDown);
-    document.addEventListener('keydown', onKeyDown);
-    return () => {
-      document.removeEventListener('pointerdown', onPointerDown);
-      document.removeEventListener('keydown', onKeyDown);
-    };
-  }, [open]);
   return (
     <>
       <div className="conversation-header-actions">
@@ -154,14 +135,7 @@ function HeaderActions({ actions }: { actions: HeaderAction[] }) {
           </IconButton>
         ))}
       </div>
-      <div
-        className="header-more"
-        ref={rootRef}
-        onBlur={(event) => {
-          if (open && !rootRef.current?.contains(event.relatedTarget as Node | null))
-            setOpen(false);
-        }}
-      >
+      <div className="header-more" ref={rootRef} onBlur={onBlur}>
         <button
           ref={buttonRef}
           type="button"
@@ -174,7 +148,7 @@ function HeaderActions({ actions }: { actions: HeaderAction[] }) {
         >
           <MoreIcon />
         </button>
-        <div id={panelId} className="header-more-panel" hidden={!open}>
+        <div id={panelId} className="popover header-more-panel" hidden={!open}>
           {actions.map((action) => (
             <button
               key={action.label}
