@@ -473,6 +473,8 @@ describe('chatting end to end in the browser', () => {
     await openConversation(alice, /^Launch plans/);
     await send(alice, 'Lunch at noon?');
     await expect.poll(shown, { timeout: 20_000 }).toEqual([fromAlice]);
+    // The background tab's title counts it.
+    await expect.poll(() => carol.title()).toMatch(/^\(1\) Launch plans · SecureChat$/);
 
     await openConversation(carol, /^Launch plans/);
     await carol.getByRole('button', { name: 'Mute notifications' }).click();
@@ -496,11 +498,14 @@ describe('chatting end to end in the browser', () => {
     await send(alice, 'Either works for me');
     await expectVisible(message(carol, 'Either works for me'));
     expect(await shown()).toEqual([]);
+    // Nor does the title count what a muted conversation holds.
+    expect(await carol.title()).not.toMatch(/^\(/);
 
     await carol.getByRole('button', { name: 'Unmute notifications' }).click();
     await expectVisible(carol.getByRole('button', { name: 'Mute notifications' }));
     await send(alice, 'Noon it is');
     await expect.poll(shown, { timeout: 20_000 }).toEqual([fromAlice]);
+    await expect.poll(() => carol.title()).toMatch(/^\(\d+\) /);
     await carol.evaluate(() => {
       (window as unknown as { mutedTestHidden: boolean }).mutedTestHidden = false;
     });

@@ -4,6 +4,7 @@ import { FullPageError, FullPageLoading } from '../../components/full-page.tsx';
 import { errorMessage } from '../../lib/api-errors.ts';
 import { CalendarLive } from '../calendar/use-calendar.ts';
 import { ResendUnsent } from '../chats/resend-unsent.tsx';
+import { UnreadTitleCount } from '../chats/unread-title-count.tsx';
 import { E2eeProvider } from '../e2ee/e2ee-provider.tsx';
 import { useSession } from './use-session.ts';
 
@@ -41,6 +42,7 @@ export function RequireSession() {
       <AppShell user={user}>
         <CalendarLive />
         <ResendUnsent />
+        <UnreadTitleCount />
         <Outlet />
       </AppShell>
     </E2eeProvider>
