@@ -58,6 +58,33 @@ function copyAnswers(
     .run(recurrenceId, eventId, userId);
 }
 
+/**
+ * Tampers as a server could: reads one user's stored answer row of an event from `table`
+ * (`calendar_attendees` or `calendar_occurrence_answers`), and puts a row read earlier back in
+ * place of whatever is there now, straight in the database file.
+ */
+function answerRows(handle: ReturnType<typeof createDb>, eventId: string, userId: string) {
+  return {
+    row: (table: string) =>
+      handle.sqlite
+        .prepare(`select * from ${table} where event_id = ? and user_id = ?`)
+        .get(eventId, userId) as Record<string, unknown>,
+    put: (table: string, row: Record<string, unknown>) => {
+      handle.sqlite
+        .prepare(`delete from ${table} where event_id = ? and user_id = ?`)
+        .run(eventId, userId);
+      handle.sqlite
+        .prepare(
+          `insert into ${table} (${Object.keys(row).join(', ')})
+             values (${Object.keys(row)
+               .map(() => '?')
+               .join(', ')})`,
+        )
+        .run(...Object.values(row));
+    },
+  };
+}
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -1302,43 +1329,27 @@ describe('calendar: people', () => {
     const second = '2027-09-07T09:00:00Z';
     const bobAt = (viewer: Person) => answersOf(viewer, event.id, bob.id);
     const handle = createDb(server.app.databasePath);
-    const row = (table: string) =>
-      handle.sqlite
-        .prepare(`select * from ${table} where event_id = ? and user_id = ?`)
-        .get(event.id, bob.id) as Record<string, unknown> | undefined;
+    const { row, put } = answerRows(handle, event.id, bob.id);
     try {
       await bob.client.calendar.rsvp(event.id, 'accepted');
       await bob.client.calendar.rsvp(event.id, 'declined', { recurrenceId: second });
       for (const viewer of [alice, bob])
         expect(await bobAt(viewer)).toEqual(['accepted', `${second} declined`]);
-      const accepted = row('calendar_attendees')!;
-      const declinedSecond = row('calendar_occurrence_answers')!;
+      const accepted = row('calendar_attendees');
+      const declinedSecond = row('calendar_occurrence_answers');
 
       // bob declines the whole series, which replaces his answer for the second day.
       await bob.client.calendar.rsvp(event.id, 'declined');
       for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
-      const declined = row('calendar_attendees')!;
+      const declined = row('calendar_attendees');
 
       // The server shows his earlier answers again, each signed by him: neither counts.
-      const setSeries = (r: Record<string, unknown>) =>
-        handle.sqlite
-          .prepare(
-            'update calendar_attendees set status = ?, rsvp_ref = ?, rsvp_device = ? where event_id = ? and user_id = ?',
-          )
-          .run(r.status, r.rsvp_ref, r.rsvp_device, event.id, bob.id);
-      setSeries(accepted);
-      handle.sqlite
-        .prepare(
-          `insert into calendar_occurrence_answers (${Object.keys(declinedSecond).join(', ')})
-             values (${Object.keys(declinedSecond)
-               .map(() => '?')
-               .join(', ')})`,
-        )
-        .run(...Object.values(declinedSecond));
+      put('calendar_attendees', accepted);
+      put('calendar_occurrence_answers', declinedSecond);
       for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['needs-action']);
 
       // His latest answer still counts.
-      setSeries(declined);
+      put('calendar_attendees', declined);
       for (const viewer of [alice, bob]) expect(await bobAt(viewer)).toEqual(['declined']);
     } finally {
       handle.close();
@@ -1362,23 +1373,7 @@ describe('calendar: people', () => {
     const second = '2027-10-11T09:00:00Z';
     const bobAt = (viewer: Person) => answersOf(viewer, event.id, bob.id);
     const handle = createDb(server.app.databasePath);
-    const row = (table: string) =>
-      handle.sqlite
-        .prepare(`select * from ${table} where event_id = ? and user_id = ?`)
-        .get(event.id, bob.id) as Record<string, unknown>;
-    const put = (table: string, r: Record<string, unknown>) => {
-      handle.sqlite
-        .prepare(`delete from ${table} where event_id = ? and user_id = ?`)
-        .run(event.id, bob.id);
-      handle.sqlite
-        .prepare(
-          `insert into ${table} (${Object.keys(r).join(', ')})
-             values (${Object.keys(r)
-               .map(() => '?')
-               .join(', ')})`,
-        )
-        .run(...Object.values(r));
-    };
+    const { row, put } = answerRows(handle, event.id, bob.id);
     try {
       // The series: accepted on his phone, then declined on his laptop, which saw that answer.
       await phone.client.calendar.rsvp(event.id, 'accepted');
